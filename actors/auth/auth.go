@@ -1,0 +1,189 @@
+// Package auth decides who a connection is: it checks CONNECT credentials
+// (user/password, token, nkey signatures of the nonce) against the configured
+// users, picks the account, and compiles each user's permissions.
+//
+// It is pure: no goroutines, no I/O. An Authenticator is immutable once built
+// and safe for concurrent use.
+package auth
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"strings"
+
+	"github.com/nats-io/nkeys"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/leafhub/leafhub/config"
+)
+
+// Identity is the result of a successful authentication.
+type Identity struct {
+	User    string // user name, nkey, or "" for anonymous/token connections
+	Account string
+	Perms   *Perms // nil: everything allowed
+}
+
+// Credentials are the CONNECT fields that authenticate a connection.
+type Credentials struct {
+	User, Pass, Token, Nkey, Sig string
+}
+
+// Authenticator checks credentials against one configuration.
+type Authenticator struct {
+	users      map[string]*entry // by user name
+	nkeys      map[string]*entry // by public nkey
+	user, pass string            // authorization { user, password }
+	token      string
+	noAuthUser string
+	required   bool
+}
+
+type entry struct {
+	name, password, nkey string
+	account              string
+	perms                *Perms
+	connTypes            map[string]bool
+}
+
+// New builds the authenticator of opts.
+func New(opts *config.Options) *Authenticator {
+	a := &Authenticator{
+		users:      make(map[string]*entry),
+		nkeys:      make(map[string]*entry),
+		user:       opts.Username,
+		pass:       opts.Password,
+		token:      opts.Token,
+		noAuthUser: opts.NoAuthUser,
+	}
+	for _, u := range opts.Users {
+		p := u.Permissions
+		if p == nil {
+			p = opts.DefaultPermissions
+		}
+		e := &entry{name: u.Username, password: u.Password, nkey: u.Nkey, account: u.Account,
+			perms: Compile(p), connTypes: u.AllowedConnectionTypes}
+		if e.account == "" {
+			e.account = GlobalAccount
+		}
+		if u.Nkey != "" {
+			a.nkeys[u.Nkey] = e
+		} else {
+			a.users[u.Username] = e
+		}
+	}
+	a.required = a.user != "" || a.token != "" || len(a.users) > 0 || len(a.nkeys) > 0
+	return a
+}
+
+// GlobalAccount is the account of connections that name none.
+const GlobalAccount = "$G"
+
+// Required reports whether connections must authenticate (INFO auth_required
+// and the "CONNECT first" rule).
+func (a *Authenticator) Required() bool { return a.required }
+
+// AdvertiseAuthRequired is the INFO auth_required flag: with a no_auth_user,
+// clients need not send credentials.
+func (a *Authenticator) AdvertiseAuthRequired() bool { return a.required && a.noAuthUser == "" }
+
+// NeedsNonce reports whether the INFO must carry a nonce to sign.
+func (a *Authenticator) NeedsNonce() bool { return len(a.nkeys) > 0 }
+
+// Check authenticates a client connection. nonce is the nonce sent in the
+// INFO (empty if none); connType is "STANDARD" for plain clients.
+func (a *Authenticator) Check(c Credentials, nonce, connType string) (*Identity, bool) {
+	if !a.required {
+		return &Identity{Account: GlobalAccount}, true
+	}
+	anonymous := c.User == "" && c.Pass == "" && c.Token == "" && c.Nkey == ""
+	if len(a.nkeys) > 0 {
+		nk := c.Nkey
+		if anonymous && a.noAuthUser != "" {
+			if _, ok := a.nkeys[a.noAuthUser]; ok {
+				nk = a.noAuthUser
+			}
+		}
+		if nk != "" {
+			e, ok := a.nkeys[nk]
+			if !ok || !typeAllowed(e.connTypes, connType) {
+				return nil, false
+			}
+			if nk != a.noAuthUser && !verifyNonce(nk, c.Sig, nonce) {
+				return nil, false
+			}
+			return &Identity{User: nk, Account: e.account, Perms: e.perms}, true
+		}
+	}
+	if len(a.users) > 0 {
+		name, pass := c.User, c.Pass
+		if anonymous && a.noAuthUser != "" {
+			if e, ok := a.users[a.noAuthUser]; ok {
+				name, pass = e.name, e.password
+			}
+		}
+		if name != "" {
+			e, ok := a.users[name]
+			if !ok || !typeAllowed(e.connTypes, connType) {
+				return nil, false
+			}
+			if !ComparePasswords(e.password, pass) {
+				return nil, false
+			}
+			return &Identity{User: name, Account: e.account, Perms: e.perms}, true
+		}
+	}
+	switch {
+	case a.token != "":
+		if ComparePasswords(a.token, c.Token) {
+			return &Identity{Account: GlobalAccount}, true
+		}
+	case a.user != "":
+		if c.User == a.user && ComparePasswords(a.pass, c.Pass) {
+			return &Identity{User: a.user, Account: GlobalAccount}, true
+		}
+	}
+	return nil, false
+}
+
+func typeAllowed(types map[string]bool, t string) bool {
+	return len(types) == 0 || types[t]
+}
+
+// verifyNonce checks an Ed25519 signature of the nonce by the public nkey.
+// The signature is base64 URL encoding without padding; standard base64 is
+// accepted too.
+func verifyNonce(pubKey, sig, nonce string) bool {
+	if sig == "" || nonce == "" {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		if raw, err = base64.StdEncoding.DecodeString(sig); err != nil {
+			return false
+		}
+	}
+	pub, err := nkeys.FromPublicKey(pubKey)
+	if err != nil {
+		return false
+	}
+	return pub.Verify([]byte(nonce), raw) == nil
+}
+
+// ComparePasswords compares a configured password (plain, or a bcrypt hash
+// starting with $2a$, $2b$, $2x$ or $2y$) with the one a client sent.
+func ComparePasswords(configured, given string) bool {
+	if isBcrypt(configured) {
+		return bcrypt.CompareHashAndPassword([]byte(configured), []byte(given)) == nil
+	}
+	return subtle.ConstantTimeCompare([]byte(configured), []byte(given)) == 1
+}
+
+func isBcrypt(s string) bool {
+	for _, p := range []string{"$2a$", "$2b$", "$2x$", "$2y$"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,431 @@
+package conn
+
+import (
+	crand "crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"math/rand/v2"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/zap"
+
+	"github.com/leafhub/leafhub/actors/account"
+	"github.com/leafhub/leafhub/actors/auth"
+	"github.com/leafhub/leafhub/actors/route"
+	"github.com/leafhub/leafhub/protocol"
+)
+
+// Fixed protocol lines, as bytes.
+var (
+	pingLine = []byte(protocol.PingLine)
+	pongLine = []byte(protocol.PongLine)
+	okLine   = []byte(protocol.OKLine)
+)
+
+// firstClientPing is the longest wait for the first server PING after
+// CONNECT; later PINGs follow ping_interval.
+const firstClientPing = 2 * time.Second
+
+// client is the actor of one client connection. It owns the connection's
+// subscriptions, its handshake state and its timers; its reader goroutine
+// parses and routes messages, its writer goroutine drains the outbound queue.
+type client struct {
+	env      *Env
+	st       *State
+	netConn  net.Conn
+	overflow bool // max_connections exceeded: say so and close
+	log      *zap.Logger
+
+	io        *connIO
+	ep        *route.Endpoint
+	acc       *AccountRef
+	subs      map[string]*route.Sub // by sid; this actor only
+	connected bool
+	verbose   bool
+	nonce     string
+	perms     *auth.Perms // bound by CONNECT; the reader has the same
+	pingTimer timer
+	authTimer timer
+	pings     *pingState
+}
+
+// connectOp is CONNECT, handed from the reader; reply gets the result.
+type connectOp struct {
+	raw   []byte
+	reply chan *connectResult
+}
+
+// connectResult tells the reader what CONNECT settled.
+type connectResult struct {
+	ok           bool
+	acc          *route.Account
+	perms        *auth.Perms
+	verbose      bool
+	pedantic     bool
+	headers      bool
+	noResponders bool
+	connectInfo  []byte // INFO sent after the first PONG (protocol >= 1), or nil
+}
+
+type subOp struct {
+	subject, queue, sid string
+	done                chan struct{}
+}
+
+type unsubOp struct {
+	sid  string
+	max  int64
+	done chan struct{}
+}
+
+func (a *client) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *actor.Started:
+		a.start(c)
+	case *inbound:
+		<-m.io.credits
+		if m.io != a.io {
+			return
+		}
+		switch op := m.op.(type) {
+		case *connectOp:
+			a.connect(c, op)
+		case *subOp:
+			a.sub(c, op)
+		case *unsubOp:
+			a.unsub(c, op)
+		}
+	case *autoUnsub:
+		if s := a.subs[m.sid]; s != nil {
+			a.remove(c, s, nil)
+		}
+	case *account.InterestRequest:
+		c.Send(m.Account, &account.InterestReport{Member: c.Self(), Subs: a.subList()})
+	case *tick:
+		a.onTick(c, m)
+	case *readerDone:
+		if m.io == a.io {
+			if m.errText != "" {
+				a.sendErr(m.errText)
+			}
+			a.close(c, m.reason)
+		}
+	case *outFailed:
+		if m.reason == SlowConsumerPendingBytes || m.reason == SlowConsumerWriteDeadline {
+			a.env.Totals.SlowConsumers.Add(1)
+			a.env.Totals.SlowConsumerClients.Add(1)
+			a.log.Warn("slow consumer detected", zap.String("reason", m.reason.String()),
+				zap.Int64("max_pending", a.env.Opts.MaxPending))
+		}
+		a.close(c, m.reason)
+	case *Fault:
+		panic("conn: injected fault")
+	case *actor.Stopping:
+		a.stopping()
+	}
+}
+
+func (a *client) start(c actor.Context) {
+	root, self := c.ActorSystem().Root, c.Self()
+	a.subs = make(map[string]*route.Sub)
+	a.pings = &pingState{}
+	out := route.NewOutbound(int(a.env.Opts.MaxPending), func(r route.FailReason) {
+		root.Send(self, &outFailed{reason: failReason(r)})
+	})
+	ep := route.NewEndpoint(a.st.CID, route.KindClient, out)
+	ep.Notify = func(s *route.Sub) { root.Send(self, &autoUnsub{sid: s.SID}) }
+	a.ep = ep
+	a.st.ep.Store(ep)
+	a.st.lastActivity.Store(time.Now().UnixNano())
+
+	info := a.env.Info
+	info.ClientID = a.st.CID
+	info.ClientIP = a.st.Remote.Addr().String()
+	if a.env.Auth.NeedsNonce() {
+		a.nonce = newNonce()
+		info.Nonce = a.nonce
+	}
+	a.queueInfo(&info)
+	a.io = newConnIO()
+	if a.overflow {
+		a.sendErr(protocol.ErrTextMaxConnections)
+		a.startWriter()
+		a.close(c, MaxConnectionsExceeded)
+		return
+	}
+	r := newReader(a, root, self)
+	if !a.env.Auth.Required() {
+		// Nothing to authenticate: the connection may PUB and SUB at once.
+		a.bind(c, a.env.Accounts[auth.GlobalAccount])
+		r.pub.SetAccount(a.acc.Route)
+	} else {
+		r.parser.RequireConnect = true
+		a.authTimer.arm(root, self, tickAuth, a.env.Opts.AuthTimeout)
+	}
+	a.startWriter()
+	a.io.rwg.Add(1)
+	go r.run()
+}
+
+func (a *client) startWriter() {
+	x, out, opts := a.io, a.ep.Out, a.env.Opts
+	x.wwg.Add(1)
+	go func() {
+		defer x.wwg.Done()
+		out.WriteLoop(a.netConn, opts.WriteDeadline, a.env.FinalFlush, x.done)
+	}()
+	out.Signal()
+}
+
+func (a *client) queueInfo(info *protocol.ServerInfo) {
+	b, err := protocol.AppendInfo(nil, info)
+	if err != nil {
+		a.log.Error("cannot encode INFO", zap.Error(err))
+		return
+	}
+	a.ep.Out.QueueRaw(b)
+	a.ep.Out.Signal()
+}
+
+func (a *client) bind(c actor.Context, ref *AccountRef) {
+	a.acc = ref
+	c.Send(ref.PID, &account.Join{Member: c.Self()})
+}
+
+// connect processes CONNECT as nats-server does: authenticate, check the
+// protocol options, bind the account, answer the reader.
+func (a *client) connect(c actor.Context, op *connectOp) {
+	res := &connectResult{}
+	defer func() { op.reply <- res }()
+	// As nats-server: verbose, pedantic and echo start true and a CONNECT
+	// that omits them keeps them so (JSON decoding leaves absent fields alone).
+	ci := protocol.ConnectInfo{Verbose: true, Pedantic: true, Echo: true}
+	if err := json.Unmarshal(op.raw, &ci); err != nil {
+		a.log.Debug("invalid CONNECT", zap.Error(err))
+		a.close(c, ParseError)
+		return
+	}
+	a.authTimer.stop()
+	creds := auth.Credentials{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig}
+	id, ok := a.env.Auth.Check(creds, a.nonce, "STANDARD")
+	if ok && (ci.Account != "" || ci.NewAccount) {
+		ok = false
+	}
+	if !ok {
+		a.log.Debug("authorization violation", zap.String("user", ci.User))
+		a.sendErr(protocol.ErrTextAuthViolation)
+		a.close(c, AuthenticationViolation)
+		return
+	}
+	if ci.Protocol < 0 || ci.Protocol > 1 {
+		a.sendErr(protocol.ErrTextInvalidClientProtocol)
+		a.close(c, BadClientProtocolVersion)
+		return
+	}
+	headers := a.env.Info.Headers && ci.Headers
+	if ci.NoResponders && !headers {
+		a.sendErr(protocol.ErrTextNoRespondersNeedHeaders)
+		a.close(c, NoRespondersRequiresHeaders)
+		return
+	}
+	ref := a.env.Accounts[id.Account]
+	if ref == nil {
+		a.log.Error("user bound to an account that does not exist", zap.String("account", id.Account))
+		a.sendErr(protocol.ErrTextAuthViolation)
+		a.close(c, AuthenticationViolation)
+		return
+	}
+	if a.acc == nil {
+		a.bind(c, ref)
+	}
+	a.connected = true
+	a.verbose = ci.Verbose
+	a.perms = id.Perms
+	a.ep.SetFlags(ci.Echo, headers)
+	a.st.meta.Store(&Meta{Name: ci.Name, Lang: ci.Lang, Version: ci.Version, User: id.User, Account: ref.Route.Name})
+	a.log = a.log.With(zap.String("account", ref.Route.Name))
+
+	*res = connectResult{ok: true, acc: ref.Route, perms: id.Perms, verbose: ci.Verbose,
+		pedantic: ci.Pedantic, headers: headers, noResponders: ci.NoResponders}
+	if ci.Protocol >= 1 {
+		info := a.env.Info
+		info.ClientID = a.st.CID
+		info.ClientIP = a.st.Remote.Addr().String()
+		info.ConnectInfo = true
+		info.RemoteAccount = ref.Route.Name
+		info.IsSystemAccount = ref.Route.Name == a.env.SystemAccount
+		res.connectInfo, _ = protocol.AppendInfo(nil, &info)
+	}
+	if a.verbose {
+		a.sendOK()
+	}
+	root, self := c.ActorSystem().Root, c.Self()
+	first := min(a.env.Opts.PingInterval, firstClientPing)
+	a.pingTimer.arm(root, self, tickPing, jitter(first))
+}
+
+func (a *client) sub(c actor.Context, op *subOp) {
+	if s := a.subs[op.sid]; s != nil {
+		// A repeated sid is not an error; nothing changes.
+		if a.verbose {
+			a.sendOK()
+		}
+		a.ack(c, op.done)
+		return
+	}
+	if max := a.env.Opts.MaxSubs; max > 0 && len(a.subs) >= max {
+		a.sendErr(protocol.ErrTextMaxSubscriptions)
+		a.ack(c, op.done)
+		return
+	}
+	s := &route.Sub{Subject: op.subject, Queue: op.queue, SID: op.sid, EP: a.ep,
+		DenyFilter: a.perms.DenyFilter(op.subject, op.queue)}
+	a.subs[op.sid] = s
+	a.subsChanged()
+	c.Send(a.acc.PID, &account.Delta{Member: c.Self(), Add: []*route.Sub{s}, Done: op.done})
+	if a.verbose {
+		a.sendOK()
+	}
+}
+
+func (a *client) unsub(c actor.Context, op *unsubOp) {
+	s := a.subs[op.sid]
+	switch {
+	case s == nil:
+		a.ack(c, op.done)
+	case op.max > 0 && s.LimitDeliveries(op.max):
+		a.ack(c, op.done)
+	default:
+		a.remove(c, s, op.done)
+	}
+	if a.verbose {
+		a.sendOK()
+	}
+}
+
+// ack completes a control operation that changed no interest. Its barrier
+// still travels through the account actor: barriers must complete in order,
+// after every earlier SUB of this connection is in effect.
+func (a *client) ack(c actor.Context, done chan struct{}) {
+	c.Send(a.acc.PID, &account.Delta{Member: c.Self(), Done: done})
+}
+
+func (a *client) remove(c actor.Context, s *route.Sub, done chan struct{}) {
+	s.Close()
+	delete(a.subs, s.SID)
+	a.subsChanged()
+	c.Send(a.acc.PID, &account.Delta{Member: c.Self(), Remove: []*route.Sub{s}, Done: done})
+}
+
+func (a *client) subsChanged() {
+	a.st.numSubs.Store(int32(len(a.subs)))
+	subjects := make([]string, 0, len(a.subs))
+	for _, s := range a.subs {
+		subjects = append(subjects, s.Subject)
+	}
+	a.st.subjects.Store(&subjects)
+}
+
+func (a *client) subList() []*route.Sub {
+	out := make([]*route.Sub, 0, len(a.subs))
+	for _, s := range a.subs {
+		out = append(out, s)
+	}
+	return out
+}
+
+func (a *client) onTick(c actor.Context, m *tick) {
+	root, self := c.ActorSystem().Root, c.Self()
+	switch m.kind {
+	case tickAuth:
+		if a.authTimer.current(m) && !a.connected {
+			a.sendErr(protocol.ErrTextAuthTimeout)
+			a.close(c, AuthenticationTimeout)
+		}
+	case tickPing:
+		if !a.pingTimer.current(m) {
+			return
+		}
+		opts := a.env.Opts
+		if a.pings.out.Load()+1 > int32(opts.MaxPingsOut) {
+			a.env.Totals.StaleConnections.Add(1)
+			a.env.Totals.StaleConnectionClients.Add(1)
+			a.sendErr(protocol.ErrTextStale)
+			a.close(c, StaleConnection)
+			return
+		}
+		// Skip the PING when the client was heard from within the interval.
+		if time.Since(a.st.LastActivity()) >= opts.PingInterval || a.pings.sent.Load() == 0 {
+			a.pings.out.Add(1)
+			a.pings.sent.Store(time.Now().UnixNano())
+			a.ep.Out.QueueRaw(pingLine)
+			a.ep.Out.Signal()
+		}
+		a.pingTimer.arm(root, self, tickPing, opts.PingInterval)
+	}
+}
+
+func (a *client) sendErr(text string) {
+	a.ep.Out.QueueRaw(protocol.AppendErr(nil, text))
+	a.ep.Out.Signal()
+}
+
+func (a *client) sendOK() {
+	a.ep.Out.QueueRaw(okLine)
+	a.ep.Out.Signal()
+}
+
+// close records the reason and stops the actor; Stopping does the rest.
+func (a *client) close(c actor.Context, r CloseReason) {
+	a.st.setReason(r)
+	c.Stop(c.Self())
+}
+
+func (a *client) stopping() {
+	a.pingTimer.stop()
+	a.authTimer.stop()
+	a.st.setReason(ServerShutdown)
+	for _, s := range a.subs {
+		s.Close()
+	}
+	if a.io != nil {
+		a.io.shutdown(a.netConn)
+	} else {
+		_ = a.netConn.Close()
+	}
+	a.st.stop.Store(time.Now().UnixNano())
+	a.log.Debug("client connection closed", zap.String("reason", a.st.Reason().String()))
+}
+
+// pingState is shared by the actor (sends PINGs) and the reader (PONGs).
+type pingState struct {
+	out  atomic.Int32
+	sent atomic.Int64 // unix nanos of the last PING sent
+}
+
+// newNonce returns a nonce for the client to sign: 11 random bytes in
+// base64 URL encoding (15 characters), as nats-server sends.
+func newNonce() string {
+	var b [11]byte
+	_, _ = crand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func failReason(r route.FailReason) CloseReason {
+	switch r {
+	case route.FailSlowConsumer:
+		return SlowConsumerPendingBytes
+	case route.FailWriteDeadline:
+		return SlowConsumerWriteDeadline
+	default:
+		return WriteError
+	}
+}
+
+// jitter adds up to 20 % to d, as nats-server does for the first PING.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}

@@ -1,0 +1,61 @@
+package conn
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/zap"
+
+	"github.com/leafhub/leafhub/actors/auth"
+	"github.com/leafhub/leafhub/actors/route"
+	"github.com/leafhub/leafhub/config"
+	"github.com/leafhub/leafhub/protocol"
+)
+
+// AccountRef names one account for connection actors: its data-path handle
+// and its actor.
+type AccountRef struct {
+	Route *route.Account
+	PID   *actor.PID
+}
+
+// Env is what connection actors need from the hub. It is immutable; a reload
+// builds a new one.
+type Env struct {
+	Opts          *config.Options
+	Auth          *auth.Authenticator
+	Accounts      map[string]*AccountRef
+	SystemAccount string
+	// Info is the client INFO template; each connection fills in its own
+	// client_id, client_ip and nonce.
+	Info protocol.ServerInfo
+	Log  *zap.Logger
+	// Totals collects the counters of closed connections and server-wide events.
+	Totals *Totals
+	// FinalFlush bounds the last write of a closing connection.
+	FinalFlush time.Duration
+}
+
+// Totals are server-wide counters (/varz) not tied to a live connection.
+type Totals struct {
+	InMsgs, InBytes, OutMsgs, OutBytes atomic.Int64 // of closed connections
+	TotalConnections                   atomic.Uint64
+	SlowConsumers                      atomic.Int64
+	SlowConsumerClients                atomic.Int64
+	StaleConnections                   atomic.Int64
+	StaleConnectionClients             atomic.Int64
+}
+
+// add folds a closed connection's counters into the totals.
+func (t *Totals) add(st *State) {
+	ep := st.Endpoint()
+	if ep == nil {
+		return
+	}
+	t.InMsgs.Add(ep.InMsgs.Load())
+	t.InBytes.Add(ep.InBytes.Load())
+	msgs, bytes, _ := ep.Out.Stats()
+	t.OutMsgs.Add(msgs)
+	t.OutBytes.Add(bytes)
+}

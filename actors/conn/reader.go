@@ -1,0 +1,318 @@
+package conn
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/leafhub/leafhub/actors/auth"
+	"github.com/leafhub/leafhub/actors/route"
+	"github.com/leafhub/leafhub/protocol"
+)
+
+// Read buffer sizes: a reader starts small and doubles while reads fill it.
+const (
+	minReadBuf = 4 * 1024
+	maxReadBuf = 64 * 1024
+)
+
+// maxPubPermCache bounds a reader's cache of publish permission answers.
+const maxPubPermCache = 1024
+
+// errStop ends parsing because the connection is closing; nothing is sent.
+var errStop = errors.New("connection closing")
+
+// reader is the goroutine that reads a client socket, parses it, routes PUBs
+// on the data path and hands control operations to the actor. Its fields are
+// its own; what it shares with the actor is atomic (State, pingState) or
+// travels in messages.
+type reader struct {
+	io     *connIO
+	root   *actor.RootContext
+	self   *actor.PID
+	conn   net.Conn
+	st     *State
+	ep     *route.Endpoint
+	pings  *pingState
+	parser *protocol.Parser
+	pub    *route.Publisher
+
+	connected     bool
+	perms         *auth.Perms
+	verbose       bool
+	pedantic      bool
+	headers       bool
+	noResponders  bool
+	connectInfo   []byte
+	pingAnswered  bool
+	systemAccount bool
+
+	barrier  chan struct{} // closed when the last SUB/UNSUB is in effect
+	pubPerms map[string]bool
+}
+
+func newReader(a *client, root *actor.RootContext, self *actor.PID) *reader {
+	opts := a.env.Opts
+	return &reader{
+		io: a.io, root: root, self: self, conn: a.netConn, st: a.st, ep: a.ep, pings: a.pings,
+		parser: protocol.NewParser(protocol.ClientMode, protocol.Limits{
+			MaxControlLine: int(opts.MaxControlLine), MaxPayload: int(opts.MaxPayload)}),
+		pub: route.NewPublisher(a.ep, uint64(time.Now().UnixNano())),
+	}
+}
+
+func (r *reader) run() {
+	defer r.io.rwg.Done()
+	buf := make([]byte, minReadBuf)
+	for {
+		n, err := r.conn.Read(buf)
+		if n > 0 {
+			r.st.lastActivity.Store(time.Now().UnixNano())
+			perr := r.parser.Parse(buf[:n], r)
+			r.pub.Flush()
+			if perr != nil {
+				r.failed(perr)
+				return
+			}
+			if n == len(buf) && len(buf) < maxReadBuf {
+				buf = make([]byte, 2*len(buf))
+			}
+		}
+		if err != nil {
+			reason := ReadError
+			if errors.Is(err, io.EOF) {
+				reason = ClientClosed
+			}
+			r.done(reason, "")
+			return
+		}
+	}
+}
+
+// done tells the actor the reader stopped (unless the actor stopped it).
+func (r *reader) done(reason CloseReason, errText string) {
+	select {
+	case <-r.io.done:
+	default:
+		r.root.Send(r.self, &readerDone{io: r.io, reason: reason, errText: errText})
+	}
+}
+
+func (r *reader) failed(err error) {
+	if errors.Is(err, errStop) {
+		return
+	}
+	text, _ := protocol.ErrText(err)
+	reason := ProtocolViolation
+	switch {
+	case errors.Is(err, protocol.ErrUnknownOp):
+		reason = ParseError
+	case errors.Is(err, protocol.ErrMaxPayload):
+		reason = MaxPayloadExceeded
+	case errors.Is(err, protocol.ErrMaxControlLine):
+		reason = MaxControlLineExceeded
+	case errors.Is(err, protocol.ErrAuthViolation):
+		reason = AuthenticationViolation
+	case errors.Is(err, errHeaders):
+		reason = MsgHeaderViolation
+	}
+	r.done(reason, text)
+}
+
+// errHeaders: HPUB on a connection that did not enable headers.
+var errHeaders = errors.New("message headers not enabled")
+
+// wait blocks until the last SUB/UNSUB is in effect.
+func (r *reader) wait() bool {
+	if r.barrier == nil {
+		return true
+	}
+	select {
+	case <-r.barrier:
+		r.barrier = nil
+		return true
+	case <-r.io.done:
+		return false
+	}
+}
+
+func (r *reader) queue(b []byte) {
+	r.ep.Out.QueueRaw(b)
+	r.pub.Touch(r.ep.Out)
+}
+
+func (r *reader) sendErr(text string) { r.queue(protocol.AppendErr(nil, text)) }
+
+// Connect hands CONNECT to the actor and waits for its verdict: everything
+// after it depends on the account and options it settles.
+func (r *reader) Connect(arg []byte) error {
+	op := &connectOp{raw: bytes.Clone(arg), reply: make(chan *connectResult, 1)}
+	r.pub.Flush()
+	if !r.io.send(r.root, r.self, op) {
+		return errStop
+	}
+	var res *connectResult
+	select {
+	case res = <-op.reply:
+	case <-r.io.done:
+		return errStop
+	}
+	if !res.ok {
+		return errStop
+	}
+	r.parser.RequireConnect = false
+	if r.pub.Account() != res.acc {
+		r.pub.SetAccount(res.acc)
+	}
+	r.connected = true
+	r.perms, r.verbose, r.pedantic = res.perms, res.verbose, res.pedantic
+	r.headers, r.noResponders, r.connectInfo = res.headers, res.noResponders, res.connectInfo
+	clear(r.pubPerms)
+	return nil
+}
+
+// Pub routes one message on the data path.
+func (r *reader) Pub(subject, reply []byte, hdrLen int, msg []byte) error {
+	if hdrLen >= 0 && !r.headers {
+		return errHeaders
+	}
+	if !r.wait() {
+		return errStop
+	}
+	if r.pedantic && !protocol.ValidLiteralSubjectBytes(subject) {
+		r.sendErr(protocol.ErrTextInvalidPublishSubject)
+	}
+	if !r.mayPublish(subject, reply) {
+		return nil
+	}
+	r.ep.InMsgs.Add(1)
+	r.ep.InBytes.Add(int64(len(msg)))
+	if r.pub.Publish(subject, reply, hdrLen, msg) == 0 && len(reply) > 0 && r.noResponders {
+		r.pub.NoResponders(subject, reply)
+	}
+	if r.verbose {
+		r.queue(okLine)
+	}
+	return nil
+}
+
+// Reserved prefixes: subjects only servers publish on, and reply prefixes
+// clients may not use.
+var (
+	reservedPubPrefixes   = []string{"_GR_.", "$GR."}
+	reservedReplyPrefixes = []string{"_R_.", "$JS.ACK.", "_GR_.", "$GR."}
+)
+
+const nrgPrefix = "$NRG."
+
+// mayPublish checks reserved subjects and the user's publish permissions; a
+// refusal sends the -ERR and keeps the connection.
+func (r *reader) mayPublish(subject, reply []byte) bool {
+	for _, p := range reservedPubPrefixes {
+		if bytes.HasPrefix(subject, []byte(p)) {
+			r.sendErr(protocol.PermPubText(string(subject)))
+			return false
+		}
+	}
+	if bytes.HasPrefix(subject, []byte(nrgPrefix)) && !r.systemAccount {
+		r.sendErr(protocol.PermPubText(string(subject)))
+		return false
+	}
+	if len(reply) > 0 {
+		for _, p := range reservedReplyPrefixes {
+			if bytes.HasPrefix(reply, []byte(p)) {
+				r.sendErr(protocol.PermReplyText(string(reply)))
+				return false
+			}
+		}
+	}
+	if r.perms == nil {
+		return true
+	}
+	ok, cached := r.pubPerms[string(subject)]
+	if !cached {
+		ok = r.perms.CanPublish(string(subject))
+		if r.pubPerms == nil || len(r.pubPerms) >= maxPubPermCache {
+			r.pubPerms = make(map[string]bool)
+		}
+		r.pubPerms[string(subject)] = ok
+	}
+	if !ok {
+		r.sendErr(protocol.PermPubText(string(subject)))
+	}
+	return ok
+}
+
+// Sub validates a subscription and hands it to the actor. It does not wait:
+// the next PUB or PING does (ordering without a round trip per SUB).
+func (r *reader) Sub(subject, queue, sid []byte) error {
+	if !protocol.ValidSubject(string(subject)) {
+		r.sendErr(protocol.ErrTextInvalidSubject)
+		return nil
+	}
+	if r.perms != nil || string(queue) == sysQueue {
+		if string(queue) == sysQueue || !r.perms.CanSubscribe(string(subject), string(queue)) {
+			r.sendErr(protocol.PermSubText(string(subject), string(queue)))
+			return nil
+		}
+	}
+	op := &subOp{subject: string(subject), queue: string(queue), sid: string(sid), done: make(chan struct{})}
+	if !r.io.send(r.root, r.self, op) {
+		return errStop
+	}
+	r.barrier = op.done
+	return nil
+}
+
+// sysQueue is the queue name clients may not use.
+const sysQueue = "_sys_"
+
+// Unsub hands UNSUB to the actor.
+func (r *reader) Unsub(sid []byte, max int) error {
+	op := &unsubOp{sid: string(sid), max: int64(max), done: make(chan struct{})}
+	if !r.io.send(r.root, r.self, op) {
+		return errStop
+	}
+	r.barrier = op.done
+	return nil
+}
+
+// Ping answers PONG once every earlier SUB is in effect; the first PING after
+// CONNECT is also answered with the connect_info INFO.
+func (r *reader) Ping() error {
+	if !r.wait() {
+		return errStop
+	}
+	r.queue(pongLine)
+	if r.connected && !r.pingAnswered {
+		r.pingAnswered = true
+		if r.connectInfo != nil {
+			r.queue(r.connectInfo)
+		}
+	}
+	return nil
+}
+
+// Pong resets the outstanding PING count and records the RTT.
+func (r *reader) Pong() error {
+	r.pings.out.Store(0)
+	if sent := r.pings.sent.Load(); sent > 0 {
+		r.st.rtt.Store(time.Now().UnixNano() - sent)
+	}
+	return nil
+}
+
+// The operations below never reach a client-mode handler: the parser
+// refuses them as unknown.
+
+func (r *reader) Info([]byte) error                                   { return protocol.ErrUnknownOp }
+func (r *reader) Msg(_, _, _ []byte, _ int, _ []byte) error           { return protocol.ErrUnknownOp }
+func (r *reader) LSub(_, _ []byte, _ int) error                       { return protocol.ErrUnknownOp }
+func (r *reader) LUnsub(_, _ []byte) error                            { return protocol.ErrUnknownOp }
+func (r *reader) LMsg(_, _ []byte, _ [][]byte, _ int, _ []byte) error { return protocol.ErrUnknownOp }
+func (r *reader) OK() error                                           { return protocol.ErrUnknownOp }
+func (r *reader) Err([]byte) error                                    { return protocol.ErrUnknownOp }

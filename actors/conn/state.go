@@ -1,0 +1,133 @@
+package conn
+
+import (
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/leafhub/leafhub/actors/route"
+)
+
+// CloseReason says why a connection ended; String gives nats-server's
+// wording, shown by /connz.
+type CloseReason uint8
+
+// Close reasons, in nats-server's vocabulary.
+const (
+	ReasonNone CloseReason = iota
+	ClientClosed
+	AuthenticationTimeout
+	AuthenticationViolation
+	SlowConsumerPendingBytes
+	SlowConsumerWriteDeadline
+	WriteError
+	ReadError
+	ParseError
+	StaleConnection
+	ProtocolViolation
+	BadClientProtocolVersion
+	MaxConnectionsExceeded
+	MaxPayloadExceeded
+	MaxControlLineExceeded
+	ServerShutdown
+	NoRespondersRequiresHeaders
+	MsgHeaderViolation
+	InternalFault
+)
+
+var reasonText = [...]string{
+	ReasonNone:                  "",
+	ClientClosed:                "Client Closed",
+	AuthenticationTimeout:       "Authentication Timeout",
+	AuthenticationViolation:     "Authentication Failure",
+	SlowConsumerPendingBytes:    "Slow Consumer (Pending Bytes)",
+	SlowConsumerWriteDeadline:   "Slow Consumer (Write Deadline)",
+	WriteError:                  "Write Error",
+	ReadError:                   "Read Error",
+	ParseError:                  "Parse Error",
+	StaleConnection:             "Stale Connection",
+	ProtocolViolation:           "Protocol Violation",
+	BadClientProtocolVersion:    "Bad Client Protocol Version",
+	MaxConnectionsExceeded:      "Maximum Connections Exceeded",
+	MaxPayloadExceeded:          "Maximum Message Payload Exceeded",
+	MaxControlLineExceeded:      "Maximum Control Line Exceeded",
+	ServerShutdown:              "Server Shutdown",
+	NoRespondersRequiresHeaders: "No Responders Requires Headers",
+	MsgHeaderViolation:          "Message Header Violation",
+	InternalFault:               "Internal Error",
+}
+
+func (r CloseReason) String() string {
+	if int(r) < len(reasonText) {
+		return reasonText[r]
+	}
+	return "Unknown State"
+}
+
+// Meta is what a connection said about itself in CONNECT.
+type Meta struct {
+	Name, Lang, Version string
+	User, Account       string
+}
+
+// State is the monitoring view of one connection. The connection's actor
+// and reader write it; monitoring reads it. Everything is atomic or immutable.
+type State struct {
+	CID    uint64
+	Kind   route.Kind
+	Start  time.Time
+	Remote netip.AddrPort
+
+	ep           atomic.Pointer[route.Endpoint] // set by the actor when it starts
+	lastActivity atomic.Int64                   // unix nanos, written by the reader
+	rtt          atomic.Int64                   // nanos, written by the reader on PONG
+	numSubs      atomic.Int32                   // written by the actor
+	meta         atomic.Pointer[Meta]
+	reason       atomic.Uint32 // CloseReason, set once when closing
+	stop         atomic.Int64  // unix nanos when closed
+	subjects     atomic.Pointer[[]string]
+}
+
+// Endpoint is the connection's data-path endpoint (nil until its actor started).
+func (s *State) Endpoint() *route.Endpoint { return s.ep.Load() }
+
+// LastActivity is when the peer last sent something.
+func (s *State) LastActivity() time.Time { return time.Unix(0, s.lastActivity.Load()) }
+
+// RTT is the last measured round-trip time (0 before the first PONG).
+func (s *State) RTT() time.Duration { return time.Duration(s.rtt.Load()) }
+
+// NumSubs is the connection's subscription count.
+func (s *State) NumSubs() int { return int(s.numSubs.Load()) }
+
+// Meta returns the CONNECT details (zero before CONNECT).
+func (s *State) Meta() Meta {
+	if m := s.meta.Load(); m != nil {
+		return *m
+	}
+	return Meta{}
+}
+
+// Subjects returns the subjects of the connection's subscriptions as last
+// recorded by its actor.
+func (s *State) Subjects() []string {
+	if p := s.subjects.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Reason is why the connection closed (ReasonNone while open).
+func (s *State) Reason() CloseReason { return CloseReason(s.reason.Load()) }
+
+// Stop is when the connection closed (zero while open).
+func (s *State) Stop() time.Time {
+	if n := s.stop.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+func (s *State) setReason(r CloseReason) {
+	s.reason.CompareAndSwap(uint32(ReasonNone), uint32(r))
+}

@@ -1,0 +1,137 @@
+package conn
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/zap"
+)
+
+// Accept hands an accepted socket to the connections supervisor.
+type Accept struct {
+	Conn net.Conn
+}
+
+// ListRequest asks the supervisor for its connections; the answer is a *List.
+type ListRequest struct{}
+
+// List is the supervisor's view of its connections, newest closed last.
+type List struct {
+	Open   []*State
+	Closed []*State
+}
+
+// FaultRequest makes connection CID panic (test-only fault injection). The
+// answer is a *FaultResponse.
+type FaultRequest struct{ CID uint64 }
+
+// FaultResponse reports whether the connection existed.
+type FaultResponse struct{ Found bool }
+
+// MaxClosed is how many closed connections /connz?state=closed remembers, as
+// nats-server's default.
+const MaxClosed = 10000
+
+// Supervisor is the parent of every connection actor. A connection actor
+// that panics is stopped, not restarted: its position in the byte stream is
+// lost. The client reconnects.
+type Supervisor struct {
+	env     *Env
+	mailbox actor.MailboxProducer // of the connection actors
+	log     *zap.Logger
+	nextCID uint64
+	open    map[string]*State // by PID id
+	pids    map[uint64]*actor.PID
+	clients int
+	closed  []*State // ring, oldest first once full
+	closedN int
+}
+
+// SupervisorProps returns the props of the connections supervisor; its
+// connection actors get mailboxes from mailbox.
+func SupervisorProps(env *Env, mailbox actor.MailboxProducer) *actor.Props {
+	stop := func(reason any) actor.Directive { return actor.StopDirective }
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &Supervisor{env: env, mailbox: mailbox, log: env.Log,
+			open: make(map[string]*State), pids: make(map[uint64]*actor.PID)}
+	}, actor.WithSupervisor(actor.NewOneForOneStrategy(0, time.Minute, stop)))
+}
+
+// Receive handles one message.
+func (s *Supervisor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *Accept:
+		s.accept(c, m.Conn)
+	case *actor.Terminated:
+		st := s.open[m.Who.Id]
+		if st == nil {
+			return
+		}
+		delete(s.open, m.Who.Id)
+		delete(s.pids, st.CID)
+		s.clients--
+		s.env.Totals.add(st)
+		if st.Reason() == ReasonNone {
+			st.setReason(InternalFault)
+		}
+		if st.stop.Load() == 0 {
+			st.stop.Store(time.Now().UnixNano())
+		}
+		s.remember(st)
+	case *ListRequest:
+		l := &List{Open: make([]*State, 0, len(s.open))}
+		for _, st := range s.open {
+			if st.Endpoint() != nil {
+				l.Open = append(l.Open, st)
+			}
+		}
+		n := min(s.closedN, MaxClosed)
+		l.Closed = make([]*State, 0, n)
+		for i := 0; i < n; i++ {
+			l.Closed = append(l.Closed, s.closed[(s.closedN-n+i)%MaxClosed])
+		}
+		c.Respond(l)
+	case *FaultRequest:
+		pid := s.pids[m.CID]
+		if pid != nil {
+			c.Send(pid, &Fault{})
+		}
+		c.Respond(&FaultResponse{Found: pid != nil})
+	}
+}
+
+func (s *Supervisor) accept(c actor.Context, nc net.Conn) {
+	s.nextCID++
+	st := &State{CID: s.nextCID, Start: time.Now()}
+	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
+		st.Remote = ap
+	}
+	overflow := s.clients >= s.env.Opts.MaxConn
+	env := s.env
+	log := s.log.With(zap.Uint64("cid", st.CID), zap.String("remote", nc.RemoteAddr().String()))
+	props := actor.PropsFromProducer(func() actor.Actor {
+		return &client{env: env, st: st, netConn: nc, overflow: overflow, log: log}
+	}, actor.WithMailbox(s.mailbox))
+	pid, err := c.SpawnNamed(props, fmt.Sprintf("client-%d", st.CID))
+	if err != nil {
+		log.Error("cannot start the connection actor; closing", zap.Error(err))
+		_ = nc.Close()
+		return
+	}
+	s.open[pid.Id] = st
+	s.pids[st.CID] = pid
+	s.clients++
+	s.env.Totals.TotalConnections.Add(1)
+	log.Debug("client connection created")
+}
+
+func (s *Supervisor) remember(st *State) {
+	if s.closed == nil {
+		s.closed = make([]*State, MaxClosed)
+	}
+	s.closed[s.closedN%MaxClosed] = st
+	s.closedN++
+}

@@ -1,0 +1,202 @@
+// Package monitor serves leafhub's HTTP monitoring endpoints: nats-server's
+// /varz, /connz and /healthz with its JSON field names, /metrics in
+// Prometheus format (the /varz figures under prometheus-nats-exporter's
+// names, plus actor series by kind) and /actorz, the live actor tree.
+//
+// # Concurrency
+//
+// Handlers run on net/http goroutines. They never touch actor state: they
+// call the Source, which asks actors with timeouts or reads atomics.
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/leafhub/leafhub/actors/obs"
+)
+
+// Source is what the endpoints report on; the hub implements it.
+type Source interface {
+	Varz() *Varz
+	Connz(ConnzOptions) (*Connz, error)
+	Healthz() error
+	Actors() *obs.Registry
+}
+
+// Server is the monitoring HTTP server.
+type Server struct {
+	src   Source
+	ln    net.Listener
+	http  *http.Server
+	reg   *prometheus.Registry
+	log   *zap.Logger
+	mu    sync.Mutex
+	stats map[string]uint64 // requests per path, guarded by mu
+	done  chan struct{}
+}
+
+// Paths served, as nats-server names them.
+const (
+	RootPath    = "/"
+	VarzPath    = "/varz"
+	ConnzPath   = "/connz"
+	HealthzPath = "/healthz"
+	MetricsPath = "/metrics"
+	ActorzPath  = "/actorz"
+)
+
+// New returns a server on an open listener. reg is the Prometheus registry
+// /metrics serves; the server adds its own collectors to it.
+func New(ln net.Listener, src Source, reg *prometheus.Registry, metricsPrefix string, log *zap.Logger) *Server {
+	s := &Server{src: src, ln: ln, reg: reg, log: log, stats: make(map[string]uint64), done: make(chan struct{})}
+	reg.MustRegister(&varzCollector{src: src, prefix: metricsPrefix}, &actorCollector{reg: src.Actors()})
+	mux := http.NewServeMux()
+	mux.HandleFunc(RootPath, s.counted(RootPath, s.handleRoot))
+	mux.HandleFunc(VarzPath, s.counted(VarzPath, s.handleVarz))
+	mux.HandleFunc(ConnzPath, s.counted(ConnzPath, s.handleConnz))
+	mux.HandleFunc(HealthzPath, s.counted(HealthzPath, s.handleHealthz))
+	mux.HandleFunc(ActorzPath, s.counted(ActorzPath, s.handleActorz))
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	mux.HandleFunc(MetricsPath, s.counted(MetricsPath, metrics.ServeHTTP))
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return s
+}
+
+// Serve runs the server until Shutdown; it returns at once.
+func (s *Server) Serve() {
+	go func() {
+		defer close(s.done)
+		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("monitoring server stopped", zap.Error(err))
+		}
+	}()
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Shutdown stops the server, waiting for handlers until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	<-s.done
+	return err
+}
+
+// RequestStats returns how many requests each path received.
+func (s *Server) RequestStats() map[string]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]uint64, len(s.stats))
+	for k, v := range s.stats {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Server) counted(path string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.stats[path]++
+		s.mu.Unlock()
+		h(w, r)
+	}
+}
+
+func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != RootPath {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(`<html><body><h1>leafhub</h1><ul>` +
+		`<li><a href="varz">varz</a></li><li><a href="connz">connz</a></li>` +
+		`<li><a href="healthz">healthz</a></li><li><a href="metrics">metrics</a></li>` +
+		`<li><a href="actorz">actorz</a></li></ul></body></html>`))
+}
+
+func (s *Server) handleVarz(w http.ResponseWriter, r *http.Request) {
+	v := s.src.Varz()
+	v.HTTPReqStats = s.RequestStats()
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) handleConnz(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	opts := ConnzOptions{Sort: q.Get("sort"), Account: q.Get("acc"), State: q.Get("state")}
+	var err error
+	switch q.Get("subs") {
+	case "", "0", "false":
+	case "1", "true", "detail":
+		opts.Subscriptions = true
+	default:
+		err = errors.New("invalid value for subs")
+	}
+	switch q.Get("auth") {
+	case "", "0", "false":
+	case "1", "true":
+		opts.Username = true
+	default:
+		err = errors.New("invalid value for auth")
+	}
+	for name, dst := range map[string]*int{"offset": &opts.Offset, "limit": &opts.Limit} {
+		if v := q.Get(name); v != "" && err == nil {
+			if *dst, err = strconv.Atoi(v); err != nil {
+				err = errors.New("invalid value for " + name)
+			}
+		}
+	}
+	if v := q.Get("cid"); v != "" && err == nil {
+		if opts.CID, err = strconv.ParseUint(v, 10, 64); err != nil {
+			err = errors.New("invalid value for cid")
+		}
+	}
+	var c *Connz
+	if err == nil {
+		c, err = s.src.Connz(opts)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.src.Healthz(); err != nil {
+		// As nats-server: the code is the HTTP status, not part of the JSON.
+		writeJSON(w, http.StatusServiceUnavailable, &Healthz{Status: "unavailable", Error: err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, &Healthz{Status: "ok"})
+}
+
+func (s *Server) handleActorz(w http.ResponseWriter, r *http.Request) {
+	reg := s.src.Actors()
+	writeJSON(w, http.StatusOK, struct {
+		Now    time.Time       `json:"now"`
+		Kinds  []obs.KindStats `json:"kinds"`
+		Actors []obs.Actor     `json:"actors"`
+	}{time.Now(), reg.Kinds(), reg.Actors()})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,152 @@
+package monitor
+
+import "time"
+
+// Varz is /varz, with nats-server's JSON field names for what leafhub has.
+type Varz struct {
+	ID                   string                `json:"server_id"`
+	Name                 string                `json:"server_name"`
+	Version              string                `json:"version"`
+	Proto                int                   `json:"proto"`
+	GitCommit            string                `json:"git_commit,omitempty"`
+	GoVersion            string                `json:"go"`
+	Host                 string                `json:"host"`
+	Port                 int                   `json:"port"`
+	AuthRequired         bool                  `json:"auth_required,omitempty"`
+	MaxConn              int                   `json:"max_connections"`
+	MaxSubs              int                   `json:"max_subscriptions,omitempty"`
+	PingInterval         time.Duration         `json:"ping_interval"`
+	MaxPingsOut          int                   `json:"ping_max"`
+	HTTPHost             string                `json:"http_host"`
+	HTTPPort             int                   `json:"http_port"`
+	HTTPBasePath         string                `json:"http_base_path"`
+	HTTPSPort            int                   `json:"https_port"`
+	AuthTimeout          float64               `json:"auth_timeout"`
+	MaxControlLine       int32                 `json:"max_control_line"`
+	MaxPayload           int                   `json:"max_payload"`
+	MaxPending           int64                 `json:"max_pending"`
+	LeafNode             LeafNodeOptsVarz      `json:"leaf,omitempty"`
+	TLSTimeout           float64               `json:"tls_timeout"`
+	WriteDeadline        time.Duration         `json:"write_deadline"`
+	Start                time.Time             `json:"start"`
+	Now                  time.Time             `json:"now"`
+	Uptime               string                `json:"uptime"`
+	Mem                  int64                 `json:"mem"`
+	Cores                int                   `json:"cores"`
+	MaxProcs             int                   `json:"gomaxprocs"`
+	MemLimit             int64                 `json:"gomemlimit,omitempty"`
+	CPU                  float64               `json:"cpu"`
+	Connections          int                   `json:"connections"`
+	TotalConnections     uint64                `json:"total_connections"`
+	Routes               int                   `json:"routes"`
+	Remotes              int                   `json:"remotes"`
+	Leafs                int                   `json:"leafnodes"`
+	InMsgs               int64                 `json:"in_msgs"`
+	InBytes              int64                 `json:"in_bytes"`
+	InClientMsgs         int64                 `json:"in_client_msgs"`
+	InClientBytes        int64                 `json:"in_client_bytes"`
+	OutMsgs              int64                 `json:"out_msgs"`
+	OutBytes             int64                 `json:"out_bytes"`
+	OutClientMsgs        int64                 `json:"out_client_msgs"`
+	OutClientBytes       int64                 `json:"out_client_bytes"`
+	SlowConsumers        int64                 `json:"slow_consumers"`
+	StaleConnections     int64                 `json:"stale_connections"`
+	Subscriptions        uint32                `json:"subscriptions"`
+	HTTPReqStats         map[string]uint64     `json:"http_req_stats"`
+	ConfigLoadTime       time.Time             `json:"config_load_time"`
+	ConfigDigest         string                `json:"config_digest"`
+	SystemAccount        string                `json:"system_account,omitempty"`
+	SlowConsumersStats   *SlowConsumersStats   `json:"slow_consumer_stats"`
+	StaleConnectionStats *StaleConnectionStats `json:"stale_connection_stats,omitempty"`
+}
+
+// LeafNodeOptsVarz is the leaf section of /varz.
+type LeafNodeOptsVarz struct {
+	Host        string        `json:"host,omitempty"`
+	Port        int           `json:"port,omitempty"`
+	AuthTimeout float64       `json:"auth_timeout,omitempty"`
+	TLSTimeout  float64       `json:"tls_timeout,omitempty"`
+	Remotes     []RemoteLeafz `json:"remotes,omitempty"`
+}
+
+// RemoteLeafz is one configured remote in the leaf section of /varz.
+type RemoteLeafz struct {
+	LocalAccount string   `json:"local_account,omitempty"`
+	URLs         []string `json:"urls,omitempty"`
+}
+
+// SlowConsumersStats counts slow consumers by connection kind.
+type SlowConsumersStats struct {
+	Clients  uint64 `json:"clients"`
+	Routes   uint64 `json:"routes"`
+	Gateways uint64 `json:"gateways"`
+	Leafs    uint64 `json:"leafs"`
+}
+
+// StaleConnectionStats counts stale connections by connection kind.
+type StaleConnectionStats struct {
+	Clients  uint64 `json:"clients"`
+	Routes   uint64 `json:"routes"`
+	Gateways uint64 `json:"gateways"`
+	Leafs    uint64 `json:"leafs"`
+}
+
+// Connz is /connz.
+type Connz struct {
+	ID       string      `json:"server_id"`
+	Now      time.Time   `json:"now"`
+	NumConns int         `json:"num_connections"`
+	Total    int         `json:"total"`
+	Offset   int         `json:"offset"`
+	Limit    int         `json:"limit"`
+	Conns    []*ConnInfo `json:"connections"`
+}
+
+// ConnInfo is one connection in /connz.
+type ConnInfo struct {
+	Cid            uint64     `json:"cid"`
+	Kind           string     `json:"kind,omitempty"`
+	Type           string     `json:"type,omitempty"`
+	IP             string     `json:"ip"`
+	Port           int        `json:"port"`
+	Start          time.Time  `json:"start"`
+	LastActivity   time.Time  `json:"last_activity"`
+	Stop           *time.Time `json:"stop,omitempty"`
+	Reason         string     `json:"reason,omitempty"`
+	RTT            string     `json:"rtt,omitempty"`
+	Uptime         string     `json:"uptime"`
+	Idle           string     `json:"idle"`
+	Pending        int        `json:"pending_bytes"`
+	InMsgs         int64      `json:"in_msgs"`
+	OutMsgs        int64      `json:"out_msgs"`
+	InBytes        int64      `json:"in_bytes"`
+	OutBytes       int64      `json:"out_bytes"`
+	NumSubs        uint32     `json:"subscriptions"`
+	Name           string     `json:"name,omitempty"`
+	Lang           string     `json:"lang,omitempty"`
+	Version        string     `json:"version,omitempty"`
+	AuthorizedUser string     `json:"authorized_user,omitempty"`
+	Account        string     `json:"account,omitempty"`
+	Subs           []string   `json:"subscriptions_list,omitempty"`
+}
+
+// ConnzOptions are the /connz query options leafhub supports.
+type ConnzOptions struct {
+	Sort          string // cid (default), start, subs, pending, msgs_to, msgs_from, bytes_to, bytes_from, last, idle, uptime, stop, reason, rtt
+	Subscriptions bool
+	Username      bool // auth=1: include authorized_user and account
+	Offset, Limit int
+	CID           uint64
+	Account       string
+	State         string // open (default), closed, any
+}
+
+// DefaultConnzLimit is nats-server's default page size.
+const DefaultConnzLimit = 1024
+
+// Healthz is /healthz.
+type Healthz struct {
+	Status     string `json:"status"`
+	StatusCode int    `json:"status_code,omitempty"`
+	Error      string `json:"error,omitempty"`
+}

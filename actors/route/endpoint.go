@@ -1,0 +1,123 @@
+package route
+
+import (
+	"sync/atomic"
+
+	"github.com/leafhub/leafhub/protocol/sublist"
+)
+
+// Kind is the kind of a connection.
+type Kind uint8
+
+const (
+	// KindClient is a NATS client connection.
+	KindClient Kind = iota
+	// KindLeaf is a leafnode connection (accepted or solicited).
+	KindLeaf
+)
+
+// String returns the kind as /connz names it.
+func (k Kind) String() string {
+	if k == KindLeaf {
+		return "Leafnode"
+	}
+	return "Client"
+}
+
+// Endpoint is one connection as the data path sees it.
+type Endpoint struct {
+	ID   uint64 // connection id (cid)
+	Kind Kind
+	Out  *Outbound
+
+	echo    atomic.Bool // deliver own publishes back (client CONNECT echo)
+	headers atomic.Bool // peer understands HMSG
+
+	// Notify is called by a publisher when a subscription of this endpoint
+	// reached its UNSUB maximum; it must not block (it sends to the actor).
+	Notify func(*Sub)
+
+	InMsgs, InBytes atomic.Int64 // written by this connection's reader only
+}
+
+// NewEndpoint returns an endpoint with echo and headers on, as a client
+// connection is before its CONNECT.
+func NewEndpoint(id uint64, kind Kind, out *Outbound) *Endpoint {
+	e := &Endpoint{ID: id, Kind: kind, Out: out}
+	e.echo.Store(true)
+	return e
+}
+
+// SetFlags records the delivery flags negotiated in CONNECT.
+func (e *Endpoint) SetFlags(echo, headers bool) {
+	e.echo.Store(echo)
+	e.headers.Store(headers)
+}
+
+// Echo reports whether the connection wants its own messages.
+func (e *Endpoint) Echo() bool { return e.echo.Load() }
+
+// Headers reports whether the connection receives HMSG.
+func (e *Endpoint) Headers() bool { return e.headers.Load() }
+
+// Sub is one subscription in an account's index.
+type Sub struct {
+	Subject string
+	Queue   string
+	SID     string
+	EP      *Endpoint
+	// DenyFilter lists subscribe-deny subjects that a wildcard subscription
+	// overlaps: messages matching one of them are not delivered.
+	DenyFilter []string
+
+	max       int64 // guarded by EP.Out.mu; 0 = no limit
+	delivered int64 // guarded by EP.Out.mu
+	closed    bool  // guarded by EP.Out.mu
+	gone      atomic.Bool
+}
+
+// Close stops deliveries to the subscription at once, before the account
+// actor has removed it from the index.
+func (s *Sub) Close() {
+	o := s.EP.Out
+	o.mu.Lock()
+	s.closed = true
+	o.mu.Unlock()
+	s.gone.Store(true)
+}
+
+// Closed reports whether Close was called (a hint without the lock).
+func (s *Sub) Closed() bool { return s.gone.Load() }
+
+// LimitDeliveries applies UNSUB with a maximum: it reports false when max
+// messages were already delivered (the caller removes the subscription now).
+func (s *Sub) LimitDeliveries(max int64) bool {
+	o := s.EP.Out
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if max <= s.delivered {
+		s.max = 0
+		return false
+	}
+	s.max = max
+	return true
+}
+
+// Account is the data path's handle on one account.
+type Account struct {
+	Name string
+	snap atomic.Pointer[sublist.Snapshot[*Sub]]
+}
+
+// NewAccount returns an account with an empty routing snapshot.
+func NewAccount(name string) *Account {
+	a := &Account{Name: name}
+	a.snap.Store(sublist.NewBuilder[*Sub]().Snapshot())
+	return a
+}
+
+// Snapshot returns the current routing snapshot.
+func (a *Account) Snapshot() *sublist.Snapshot[*Sub] { return a.snap.Load() }
+
+// Store publishes a new routing snapshot. Only the account actor calls it.
+func (a *Account) Store(s *sublist.Snapshot[*Sub]) { a.snap.Store(s) }

@@ -1,0 +1,215 @@
+// Command leafhub is a NATS-compatible leaf hub daemon. Its command line is
+// nats-server's, for the features leafhub supports:
+//
+//	leafhub -c leafhub.conf      run until SIGINT or SIGTERM
+//	leafhub -t -c leafhub.conf   check the configuration and exit
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/leafhub/leafhub/actors/hub"
+	"github.com/leafhub/leafhub/config"
+)
+
+const usage = `Usage: leafhub [options]
+
+Server Options:
+    -a, --addr, --net <host>         Bind to host address (default: 0.0.0.0)
+    -p, --port <port>                Use port for clients (default: 4222)
+    -n, --name, --server_name <name> Server name (default: auto)
+    -m, --http_port <port>           Use port for http monitoring
+    -c, --config <file>              Configuration file
+    -t                               Test configuration and exit
+
+Logging Options:
+    -l, --log, --log_file <file>     File to redirect log output
+    -T, --logtime                    Timestamp log entries (default: true)
+    -D, --debug                      Enable debugging output
+    -V, --trace                      Trace the raw protocol
+    -DV                              Debug and trace
+
+Common Options:
+    -h, --help                       Show this message
+    -v, --version                    Show version
+`
+
+// shutdownTimeout bounds a graceful stop on SIGINT/SIGTERM.
+const shutdownTimeout = 15 * time.Second
+
+type flags struct {
+	config, host, name, logFile string
+	port, httpPort              int
+	debug, trace, dv, logtime   bool
+	check, version              bool
+	set                         map[string]bool
+}
+
+func parseFlags(args []string) (*flags, error) {
+	f := &flags{port: -2, httpPort: -2}
+	fs := flag.NewFlagSet("leafhub", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, n := range []string{"c", "config"} {
+		fs.StringVar(&f.config, n, "", "")
+	}
+	for _, n := range []string{"a", "addr", "net"} {
+		fs.StringVar(&f.host, n, "", "")
+	}
+	for _, n := range []string{"n", "name", "server_name"} {
+		fs.StringVar(&f.name, n, "", "")
+	}
+	for _, n := range []string{"l", "log", "log_file"} {
+		fs.StringVar(&f.logFile, n, "", "")
+	}
+	for _, n := range []string{"p", "port"} {
+		fs.IntVar(&f.port, n, -2, "")
+	}
+	for _, n := range []string{"m", "http_port"} {
+		fs.IntVar(&f.httpPort, n, -2, "")
+	}
+	for _, n := range []string{"D", "debug"} {
+		fs.BoolVar(&f.debug, n, false, "")
+	}
+	for _, n := range []string{"V", "trace"} {
+		fs.BoolVar(&f.trace, n, false, "")
+	}
+	for _, n := range []string{"T", "logtime"} {
+		fs.BoolVar(&f.logtime, n, true, "")
+	}
+	fs.BoolVar(&f.dv, "DV", false, "")
+	fs.BoolVar(&f.check, "t", false, "")
+	for _, n := range []string{"v", "version"} {
+		fs.BoolVar(&f.version, n, false, "")
+	}
+	help := false
+	for _, n := range []string{"h", "help"} {
+		fs.BoolVar(&help, n, false, "")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if help {
+		return nil, flag.ErrHelp
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return f, nil
+}
+
+// apply overrides configuration values with the flags given, as nats-server
+// does: the command line wins.
+func (f *flags) apply(o *config.Options) {
+	if f.host != "" {
+		o.Host = f.host
+	}
+	if f.port != -2 {
+		o.Port = f.port
+	}
+	if f.name != "" {
+		o.ServerName = f.name
+	}
+	if f.httpPort != -2 {
+		o.HTTPPort = f.httpPort
+	}
+	if f.logFile != "" {
+		o.LogFile = f.logFile
+	}
+	if f.debug || f.dv {
+		o.Debug = true
+	}
+	if f.trace || f.dv {
+		o.Trace = true
+	}
+	if f.set["T"] || f.set["logtime"] {
+		o.Logtime = f.logtime
+	}
+}
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	f, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Print(usage)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "leafhub: %v\n%s", err, usage)
+		return 1
+	}
+	if f.version {
+		fmt.Printf("leafhub: v%s (nats-server v%s compatible)\n", hub.Version, hub.CompatVersion)
+		return 0
+	}
+	opts := config.Default()
+	if f.config != "" {
+		if opts, err = config.Load(f.config); err != nil {
+			fmt.Fprintf(os.Stderr, "leafhub: configuration errors in %s:\n  %s\n", f.config, indent(err.Error()))
+			return 1
+		}
+	}
+	f.apply(opts)
+	if err := opts.Validate(); err != nil {
+		fmt.Fprintf(os.Stderr, "leafhub: invalid options: %s\n", indent(err.Error()))
+		return 1
+	}
+	if f.check {
+		fmt.Printf("leafhub: configuration file %s is valid\n", f.config)
+		return 0
+	}
+	log, closeLog, err := newLogger(logLevel(opts.Debug, opts.Trace), opts.Logtime, opts.LogFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "leafhub: %v\n", err)
+		return 1
+	}
+	defer closeLog()
+	defer func() { _ = log.Sync() }()
+	for _, w := range opts.Warnings {
+		log.Warn(w)
+	}
+	return serve(opts, log)
+}
+
+func serve(opts *config.Options, log *zap.Logger) int {
+	log.Info("starting leafhub", zap.String("version", hub.Version), zap.Int("pid", os.Getpid()),
+		zap.String("config", opts.ConfigFile))
+	s, err := hub.New(opts, log)
+	if err == nil {
+		err = s.Start()
+	}
+	if err != nil {
+		log.Error("cannot start", zap.Error(err))
+		return 1
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	for sig := range sigs {
+		if sig == syscall.SIGHUP {
+			log.Warn("configuration reload (SIGHUP) is not implemented yet; restart leafhub to apply changes")
+			continue
+		}
+		log.Info("trapped signal; shutting down", zap.String("signal", sig.String()))
+		break
+	}
+	signal.Stop(sigs)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		log.Error("shutdown was not clean", zap.Error(err))
+		return 1
+	}
+	return 0
+}
