@@ -2,10 +2,9 @@ package protocol
 
 import (
 	"go/ast"
+	"go/build"
 	"go/parser"
 	"go/token"
-	"io/fs"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,37 +56,37 @@ func TestLeafErrReaction(t *testing.T) {
 // Each -ERR text is spelled once in the package, in errtext.go: no other
 // source file may carry it as a string literal.
 func TestErrTextsSpelledOnce(t *testing.T) {
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, 0)
+	pkg, err := build.Default.ImportDir(".", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	texts := map[string]string{} // value -> constant name
 	literals := map[string][]string{}
-	for _, pkg := range pkgs {
-		for name, file := range pkg.Files {
-			ast.Inspect(file, func(n ast.Node) bool {
-				switch n := n.(type) {
-				case *ast.ValueSpec:
-					for i, id := range n.Names {
-						if strings.HasPrefix(id.Name, "ErrText") && i < len(n.Values) {
-							if lit, ok := n.Values[i].(*ast.BasicLit); ok {
-								v, _ := strconv.Unquote(lit.Value)
-								texts[v] = id.Name
-							}
+	fset := token.NewFileSet()
+	for _, name := range pkg.GoFiles {
+		file, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.ValueSpec:
+				for i, id := range n.Names {
+					if strings.HasPrefix(id.Name, "ErrText") && i < len(n.Values) {
+						if lit, ok := n.Values[i].(*ast.BasicLit); ok {
+							v, _ := strconv.Unquote(lit.Value)
+							texts[v] = id.Name
 						}
 					}
-				case *ast.BasicLit:
-					if n.Kind == token.STRING {
-						v, _ := strconv.Unquote(n.Value)
-						literals[v] = append(literals[v], filepath.Base(name))
-					}
 				}
-				return true
-			})
-		}
+			case *ast.BasicLit:
+				if n.Kind == token.STRING {
+					v, _ := strconv.Unquote(n.Value)
+					literals[v] = append(literals[v], name)
+				}
+			}
+			return true
+		})
 	}
 	if len(texts) < 25 {
 		t.Fatalf("found only %d ErrText constants", len(texts))

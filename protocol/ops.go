@@ -83,6 +83,11 @@ var modeOps = [...]map[string]opKind{
 		"UNSUB":   opUnsub,
 		"PING":    opPing,
 		"PONG":    opPong,
+		// As nats-server: INFO and +OK from a client are read and dropped,
+		// -ERR is handed up (the server closes the connection quietly).
+		"INFO": opInfo,
+		"+OK":  opIgnored,
+		"-ERR": opErr,
 	},
 	LeafMode: {
 		"INFO":    opInfo,

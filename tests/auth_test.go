@@ -141,3 +141,66 @@ func TestPermissionsAsync(t *testing.T) {
 		}
 	})
 }
+
+func TestAllowResponses(t *testing.T) {
+	conf := `authorization { users [
+		{user: svc, password: p, permissions: {subscribe: "svc", allow_responses: true}}
+		{user: cli, password: p}
+	] }`
+	both(t, conf, func(t *testing.T, s *target) {
+		errs := make(chan error, 10)
+		svc := connect(t, s.url, nats.UserInfo("svc", "p"), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+		cli := connect(t, s.url, nats.UserInfo("cli", "p"))
+		_, err := svc.Subscribe("svc", func(m *nats.Msg) {
+			_ = m.Respond([]byte("first"))
+			_ = m.Respond([]byte("second")) // beyond max 1: refused
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = svc.Flush()
+		inbox := nats.NewInbox()
+		replies, _ := cli.SubscribeSync(inbox)
+		_ = cli.PublishRequest("svc", inbox, nil)
+		m, err := replies.NextMsg(2 * time.Second)
+		if err != nil || string(m.Data) != "first" {
+			t.Fatalf("response: %v %v", m, err)
+		}
+		select {
+		case err := <-errs:
+			if !strings.Contains(strings.ToLower(err.Error()), "permissions violation for publish to") {
+				t.Fatalf("async error %v", err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("the second response was not refused")
+		}
+		// Publishing anywhere else is refused too (empty publish allow list).
+		_ = svc.Publish("elsewhere", nil)
+		select {
+		case err := <-errs:
+			if !strings.Contains(err.Error(), `"elsewhere"`) {
+				t.Fatalf("async error %v", err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("publish outside the responses was not refused")
+		}
+		if _, err := replies.NextMsg(200 * time.Millisecond); err == nil {
+			t.Fatal("a refused response was delivered")
+		}
+	})
+}
+
+func TestSystemAccountOnlyUsers(t *testing.T) {
+	conf := `accounts { $SYS { users [ {user: admin, password: p} ] } }`
+	both(t, conf, func(t *testing.T, s *target) {
+		anon := connect(t, s.url)
+		sub, _ := anon.SubscribeSync("x")
+		_ = anon.Flush()
+		other := connect(t, s.url)
+		_ = other.Publish("x", nil)
+		if _, err := sub.NextMsg(2 * time.Second); err != nil {
+			t.Fatalf("anonymous clients are not in the global account: %v", err)
+		}
+		connect(t, s.url, nats.UserInfo("admin", "p"))
+	})
+}

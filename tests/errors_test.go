@@ -24,6 +24,8 @@ var errCases = []errCase{
 	{name: "max payload", send: "PUB foo 2000000\r\n", wantErr: "-ERR 'Maximum Payload Violation'", closes: true},
 	{name: "max control line", send: "SUB " + strings.Repeat("a", 5000) + " 1\r\n", wantErr: "-ERR 'maximum control line exceeded'", closes: true},
 	{name: "invalid subject", send: "SUB foo..bar 1\r\n", wantErr: "-ERR 'Invalid Subject'"},
+	{name: "client INFO ignored", send: "INFO {}\r\n+OK\r\n"},
+	{name: "client -ERR closes", send: "-ERR 'bye'\r\n", closes: true},
 	{name: "pub bad args", send: "PUB foo bar baz 1\r\n", closes: true},
 	{name: "payload without CRLF", send: "PUB foo 2\r\nhiXX", closes: true, wantErr: "-ERR 'Unknown Protocol Operation'"},
 	{name: "pedantic publish subject", connect: `CONNECT {"pedantic":true,"protocol":1}` + "\r\n",

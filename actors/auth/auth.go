@@ -36,7 +36,10 @@ type Authenticator struct {
 	user, pass string            // authorization { user, password }
 	token      string
 	noAuthUser string
-	required   bool
+	// noAuthGlobal: only the system account has users, so clients without
+	// credentials belong to the global account (nats-server's rule).
+	noAuthGlobal bool
+	required     bool
 }
 
 type entry struct {
@@ -49,12 +52,13 @@ type entry struct {
 // New builds the authenticator of opts.
 func New(opts *config.Options) *Authenticator {
 	a := &Authenticator{
-		users:      make(map[string]*entry),
-		nkeys:      make(map[string]*entry),
-		user:       opts.Username,
-		pass:       opts.Password,
-		token:      opts.Token,
-		noAuthUser: opts.NoAuthUser,
+		users:        make(map[string]*entry),
+		nkeys:        make(map[string]*entry),
+		user:         opts.Username,
+		pass:         opts.Password,
+		token:        opts.Token,
+		noAuthUser:   opts.NoAuthUser,
+		noAuthGlobal: opts.NoAuthGlobal,
 	}
 	for _, u := range opts.Users {
 		p := u.Permissions
@@ -85,7 +89,9 @@ func (a *Authenticator) Required() bool { return a.required }
 
 // AdvertiseAuthRequired is the INFO auth_required flag: with a no_auth_user,
 // clients need not send credentials.
-func (a *Authenticator) AdvertiseAuthRequired() bool { return a.required && a.noAuthUser == "" }
+func (a *Authenticator) AdvertiseAuthRequired() bool {
+	return a.required && a.noAuthUser == "" && !a.noAuthGlobal
+}
 
 // NeedsNonce reports whether the INFO must carry a nonce to sign.
 func (a *Authenticator) NeedsNonce() bool { return len(a.nkeys) > 0 }
@@ -97,6 +103,9 @@ func (a *Authenticator) Check(c Credentials, nonce, connType string) (*Identity,
 		return &Identity{Account: GlobalAccount}, true
 	}
 	anonymous := c.User == "" && c.Pass == "" && c.Token == "" && c.Nkey == ""
+	if anonymous && a.noAuthGlobal {
+		return &Identity{Account: GlobalAccount}, true
+	}
 	if len(a.nkeys) > 0 {
 		nk := c.Nkey
 		if anonymous && a.noAuthUser != "" {

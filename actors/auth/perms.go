@@ -13,6 +13,8 @@ type Perms struct {
 	subAllow, subDeny []rule
 	hasPubAllow       bool
 	hasSubAllow       bool
+	// Response is allow_responses (nil when off).
+	Response *config.ResponsePermission
 }
 
 // rule is a subscribe permission entry: "subject" or "subject queue".
@@ -20,13 +22,18 @@ type rule struct{ subject, queue string }
 
 // Compile turns configured permissions into Perms. nil gives nil (no limits).
 func Compile(p *config.Permissions) *Perms {
-	if p == nil || (p.Publish == nil && p.Subscribe == nil) {
+	if p == nil || (p.Publish == nil && p.Subscribe == nil && p.Response == nil) {
 		return nil
 	}
-	c := &Perms{}
+	c := &Perms{Response: p.Response}
 	if p.Publish != nil {
 		c.pubAllow, c.pubDeny = p.Publish.Allow, p.Publish.Deny
 		c.hasPubAllow = p.Publish.Allow != nil
+	}
+	// As nats-server: allow_responses without a publish allow list leaves
+	// an empty allow list, so only responses may be published.
+	if p.Response != nil && !c.hasPubAllow {
+		c.hasPubAllow = true
 	}
 	if p.Subscribe != nil {
 		c.subAllow, c.subDeny = rules(p.Subscribe.Allow), rules(p.Subscribe.Deny)
@@ -52,6 +59,14 @@ func rules(entries []string) []rule {
 		}
 	}
 	return out
+}
+
+// ResponsePermission returns allow_responses (nil when off or p is nil).
+func (p *Perms) ResponsePermission() *config.ResponsePermission {
+	if p == nil {
+		return nil
+	}
+	return p.Response
 }
 
 // CanPublish reports whether the subject may be published.

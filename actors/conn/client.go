@@ -244,6 +244,9 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 	a.connected = true
 	a.verbose = ci.Verbose
 	a.perms = id.Perms
+	if rp := id.Perms.ResponsePermission(); rp != nil {
+		a.ep.SetResponsePermission(rp.MaxMsgs, rp.Expires, id.Perms.CanPublish)
+	}
 	a.ep.SetFlags(ci.Echo, headers)
 	a.st.meta.Store(&Meta{Name: ci.Name, Lang: ci.Lang, Version: ci.Version, User: id.User, Account: ref.Route.Name})
 	a.log = a.log.With(zap.String("account", ref.Route.Name))

@@ -119,6 +119,8 @@ func (r *reader) failed(err error) {
 		reason = AuthenticationViolation
 	case errors.Is(err, errHeaders):
 		reason = MsgHeaderViolation
+	case errors.Is(err, errClientErr):
+		reason = ParseError
 	}
 	r.done(reason, text)
 }
@@ -241,6 +243,9 @@ func (r *reader) mayPublish(subject, reply []byte) bool {
 		}
 		r.pubPerms[string(subject)] = ok
 	}
+	if !ok && r.perms.ResponsePermission() != nil && r.ep.ResponseAllowed(subject) {
+		return true
+	}
 	if !ok {
 		r.sendErr(protocol.PermPubText(string(subject)))
 	}
@@ -306,13 +311,20 @@ func (r *reader) Pong() error {
 	return nil
 }
 
+// Info from a client is ignored, as nats-server does.
+func (r *reader) Info([]byte) error { return nil }
+
+// Err from a client closes the connection without an answer, as nats-server does.
+func (r *reader) Err([]byte) error { return errClientErr }
+
+// errClientErr: the client sent -ERR.
+var errClientErr = errors.New("client sent -ERR")
+
 // The operations below never reach a client-mode handler: the parser
 // refuses them as unknown.
 
-func (r *reader) Info([]byte) error                                   { return protocol.ErrUnknownOp }
 func (r *reader) Msg(_, _, _ []byte, _ int, _ []byte) error           { return protocol.ErrUnknownOp }
 func (r *reader) LSub(_, _ []byte, _ int) error                       { return protocol.ErrUnknownOp }
 func (r *reader) LUnsub(_, _ []byte) error                            { return protocol.ErrUnknownOp }
 func (r *reader) LMsg(_, _ []byte, _ [][]byte, _ int, _ []byte) error { return protocol.ErrUnknownOp }
 func (r *reader) OK() error                                           { return protocol.ErrUnknownOp }
-func (r *reader) Err([]byte) error                                    { return protocol.ErrUnknownOp }

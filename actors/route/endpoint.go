@@ -38,6 +38,8 @@ type Endpoint struct {
 	Notify func(*Sub)
 
 	InMsgs, InBytes atomic.Int64 // written by this connection's reader only
+
+	replies *replyPerms // allow_responses; guarded by Out.mu
 }
 
 // NewEndpoint returns an endpoint with echo and headers on, as a client

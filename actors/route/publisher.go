@@ -118,6 +118,9 @@ func (p *Publisher) deliver(s *Sub, subject, reply []byte, hdrLen int, msg []byt
 	o.buf = protocol.AppendMsgSID(o.buf, subject, s.SID, reply, hdrLen, msg)
 	o.outMsgs++
 	o.outBytes += int64(len(msg))
+	if ep.replies != nil && len(reply) > 0 {
+		ep.replies.recordLocked(reply)
+	}
 	slow := o.overLimitLocked()
 	o.mu.Unlock()
 	if slow {
