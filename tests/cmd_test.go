@@ -1,0 +1,177 @@
+package tests
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// leafhubBinary builds cmd/leafhub once per test run.
+func leafhubBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "leafhub-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "leafhub")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/leafhub").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func writeConf(t testing.TB, text string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "leafhub.conf")
+	if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestCmdVersionAndHelp(t *testing.T) {
+	bin := leafhubBinary(t)
+	out, err := exec.Command(bin, "-v").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "leafhub: v") || !strings.Contains(string(out), "nats-server v2.15.2") {
+		t.Fatalf("-v: %v %q", err, out)
+	}
+	out, err = exec.Command(bin, "-h").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--config") {
+		t.Fatalf("-h: %v %q", err, out)
+	}
+}
+
+func TestCmdCheckConfig(t *testing.T) {
+	bin := leafhubBinary(t)
+	good := writeConf(t, "port: 4222\nmax_payload: 2MB\n")
+	out, err := exec.Command(bin, "-t", "-c", good).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "is valid") {
+		t.Fatalf("-t on a good file: %v %q", err, out)
+	}
+	bad := writeConf(t, "port: 4222\n\nbogus_key: 1\ncluster { port: 6222 }\n")
+	cmd := exec.Command(bin, "-t", "-c", bad)
+	out, err = cmd.CombinedOutput()
+	if err == nil || cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("-t on a bad file exited %v: %q", err, out)
+	}
+	for _, want := range []string{bad + ":3", `unknown field "bogus_key"`, bad + ":4", "cluster", "unsupported by leafhub"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("-t output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestCmdSIGTERMFlushes runs the binary, queues data for a subscriber that
+// has not read yet, sends SIGTERM, and checks that the subscriber still gets
+// every message before the connection closes and that leafhub exits 0.
+func TestCmdSIGTERMFlushes(t *testing.T) {
+	bin := leafhubBinary(t)
+	conf := writeConf(t, "listen: 127.0.0.1:-1\nmax_pending: 64MB\n")
+	stderr := &lockedBuffer{}
+	cmd := exec.Command(bin, "-c", conf, "-D")
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	addr := waitListening(t, stderr)
+
+	sub := dialRaw(t, addr)
+	sub.send(defaultConnect + "SUB bulk 1\r\n")
+	sub.expectOpen()
+	pub := dialRaw(t, addr)
+	pub.send(defaultConnect)
+	const n = 2000
+	payload := strings.Repeat("x", 1024)
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "PUB bulk %d\r\n%s\r\n", len(payload), payload)
+	}
+	pub.send(b.String())
+	pub.expectOpen() // every PUB was routed: the messages are queued for sub
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for _, l := range sub.expectClosed(10 * time.Second) {
+		if strings.HasPrefix(l, "MSG bulk 1 ") {
+			got++
+		}
+	}
+	if got != n {
+		t.Fatalf("subscriber got %d of %d messages before the close", got, n)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("leafhub exited with %v\n%s", err, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("leafhub did not exit after SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), "[INF] trapped signal") || !strings.Contains(stderr.String(), "[DBG] client connection closed") {
+		t.Fatalf("log lacks the shutdown lines:\n%s", stderr.String())
+	}
+}
+
+var listeningRe = regexp.MustCompile(`listening for client connections \{"addr": "([^"]+)"\}`)
+
+// lockedBuffer is written by exec's copy goroutine and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitListening reads the client address from leafhub's log.
+func waitListening(t *testing.T, stderr *lockedBuffer) string {
+	t.Helper()
+	var addr string
+	eventually(t, 10*time.Second, func() error {
+		if m := listeningRe.FindStringSubmatch(stderr.String()); m != nil {
+			addr = m[1]
+			return nil
+		}
+		return fmt.Errorf("not listening yet: %s", stderr.String())
+	})
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
