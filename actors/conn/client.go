@@ -4,9 +4,6 @@ import (
 	crand "crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"math/rand/v2"
-	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -33,23 +30,15 @@ const firstClientPing = 2 * time.Second
 // subscriptions, its handshake state and its timers; its reader goroutine
 // parses and routes messages, its writer goroutine drains the outbound queue.
 type client struct {
-	env      *Env
-	st       *State
-	netConn  net.Conn
+	base
 	overflow bool // max_connections exceeded: say so and close
-	log      *zap.Logger
 
-	io        *connIO
-	ep        *route.Endpoint
-	acc       *AccountRef
 	subs      map[string]*route.Sub // by sid; this actor only
 	connected bool
 	verbose   bool
 	nonce     string
 	perms     *auth.Perms // bound by CONNECT; the reader has the same
-	pingTimer timer
 	authTimer timer
-	pings     *pingState
 }
 
 // connectOp is CONNECT, handed from the reader; reply gets the result.
@@ -131,15 +120,8 @@ func (a *client) Receive(c actor.Context) {
 func (a *client) start(c actor.Context) {
 	root, self := c.ActorSystem().Root, c.Self()
 	a.subs = make(map[string]*route.Sub)
-	a.pings = &pingState{}
-	out := route.NewOutbound(int(a.env.Opts.MaxPending), func(r route.FailReason) {
-		root.Send(self, &outFailed{reason: failReason(r)})
-	})
-	ep := route.NewEndpoint(a.st.CID, route.KindClient, out)
-	ep.Notify = func(s *route.Sub) { root.Send(self, &autoUnsub{sid: s.SID}) }
-	a.ep = ep
-	a.st.ep.Store(ep)
-	a.st.lastActivity.Store(time.Now().UnixNano())
+	a.newEndpoint(c, route.KindClient, int(a.env.Opts.MaxPending))
+	a.ep.Notify = func(s *route.Sub) { root.Send(self, &autoUnsub{sid: s.SID}) }
 
 	info := a.env.Info
 	info.ClientID = a.st.CID
@@ -149,7 +131,6 @@ func (a *client) start(c actor.Context) {
 		info.Nonce = a.nonce
 	}
 	a.queueInfo(&info)
-	a.io = newConnIO()
 	if a.overflow {
 		a.sendErr(protocol.ErrTextMaxConnections)
 		a.startWriter()
@@ -168,31 +149,6 @@ func (a *client) start(c actor.Context) {
 	a.startWriter()
 	a.io.rwg.Add(1)
 	go r.run()
-}
-
-func (a *client) startWriter() {
-	x, out, opts := a.io, a.ep.Out, a.env.Opts
-	x.wwg.Add(1)
-	go func() {
-		defer x.wwg.Done()
-		out.WriteLoop(a.netConn, opts.WriteDeadline, a.env.FinalFlush, x.done)
-	}()
-	out.Signal()
-}
-
-func (a *client) queueInfo(info *protocol.ServerInfo) {
-	b, err := protocol.AppendInfo(nil, info)
-	if err != nil {
-		a.log.Error("cannot encode INFO", zap.Error(err))
-		return
-	}
-	a.ep.Out.QueueRaw(b)
-	a.ep.Out.Signal()
-}
-
-func (a *client) bind(c actor.Context, ref *AccountRef) {
-	a.acc = ref
-	c.Send(ref.PID, &account.Join{Member: c.Self()})
 }
 
 // connect processes CONNECT as nats-server does: authenticate, check the
@@ -309,13 +265,6 @@ func (a *client) unsub(c actor.Context, op *unsubOp) {
 	}
 }
 
-// ack completes a control operation that changed no interest. Its barrier
-// still travels through the account actor: barriers must complete in order,
-// after every earlier SUB of this connection is in effect.
-func (a *client) ack(c actor.Context, done chan struct{}) {
-	c.Send(a.acc.PID, &account.Delta{Member: c.Self(), Done: done})
-}
-
 func (a *client) remove(c actor.Context, s *route.Sub, done chan struct{}) {
 	s.Close()
 	delete(a.subs, s.SID)
@@ -353,60 +302,26 @@ func (a *client) onTick(c actor.Context, m *tick) {
 			return
 		}
 		opts := a.env.Opts
-		if a.pings.out.Load()+1 > int32(opts.MaxPingsOut) {
+		if a.stale(c) {
 			a.env.Totals.StaleConnections.Add(1)
 			a.env.Totals.StaleConnectionClients.Add(1)
-			a.sendErr(protocol.ErrTextStale)
-			a.close(c, StaleConnection)
 			return
 		}
 		// Skip the PING when the client was heard from within the interval.
 		if time.Since(a.st.LastActivity()) >= opts.PingInterval || a.pings.sent.Load() == 0 {
-			a.pings.out.Add(1)
-			a.pings.sent.Store(time.Now().UnixNano())
-			a.ep.Out.QueueRaw(pingLine)
-			a.ep.Out.Signal()
+			a.sendPing()
 		}
 		a.pingTimer.arm(root, self, tickPing, opts.PingInterval)
 	}
 }
 
-func (a *client) sendErr(text string) {
-	a.ep.Out.QueueRaw(protocol.AppendErr(nil, text))
-	a.ep.Out.Signal()
-}
-
-func (a *client) sendOK() {
-	a.ep.Out.QueueRaw(okLine)
-	a.ep.Out.Signal()
-}
-
-// close records the reason and stops the actor; Stopping does the rest.
-func (a *client) close(c actor.Context, r CloseReason) {
-	a.st.setReason(r)
-	c.Stop(c.Self())
-}
-
 func (a *client) stopping() {
-	a.pingTimer.stop()
 	a.authTimer.stop()
-	a.st.setReason(ServerShutdown)
 	for _, s := range a.subs {
 		s.Close()
 	}
-	if a.io != nil {
-		a.io.shutdown(a.netConn)
-	} else {
-		_ = a.netConn.Close()
-	}
-	a.st.stop.Store(time.Now().UnixNano())
+	a.shutdown()
 	a.log.Debug("client connection closed", zap.String("reason", a.st.Reason().String()))
-}
-
-// pingState is shared by the actor (sends PINGs) and the reader (PONGs).
-type pingState struct {
-	out  atomic.Int32
-	sent atomic.Int64 // unix nanos of the last PING sent
 }
 
 // newNonce returns a nonce for the client to sign: 11 random bytes in
@@ -417,18 +332,3 @@ func newNonce() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func failReason(r route.FailReason) CloseReason {
-	switch r {
-	case route.FailSlowConsumer:
-		return SlowConsumerPendingBytes
-	case route.FailWriteDeadline:
-		return SlowConsumerWriteDeadline
-	default:
-		return WriteError
-	}
-}
-
-// jitter adds up to 20 % to d, as nats-server does for the first PING.
-func jitter(d time.Duration) time.Duration {
-	return d + time.Duration(rand.Int64N(int64(d)/5+1))
-}

@@ -113,7 +113,7 @@ func (s *Supervisor) accept(c actor.Context, nc net.Conn) {
 	env := s.env
 	log := s.log.With(zap.Uint64("cid", st.CID), zap.String("remote", nc.RemoteAddr().String()))
 	props := actor.PropsFromProducer(func() actor.Actor {
-		return &client{env: env, st: st, netConn: nc, overflow: overflow, log: log}
+		return &client{base: base{env: env, st: st, netConn: nc, log: log}, overflow: overflow}
 	}, actor.WithMailbox(s.mailbox))
 	pid, err := c.SpawnNamed(props, fmt.Sprintf("client-%d", st.CID))
 	if err != nil {

@@ -40,6 +40,42 @@ type Endpoint struct {
 	InMsgs, InBytes atomic.Int64 // written by this connection's reader only
 
 	replies *replyPerms // allow_responses; guarded by Out.mu
+
+	// Leaf describes a leaf connection (nil for clients). It is set once,
+	// before the endpoint's first subscription or message, and never changed.
+	Leaf *LeafInfo
+}
+
+// LeafInfo is what the data path needs to know of a leaf connection.
+type LeafInfo struct {
+	// HubRole: we are the hub of this peer (spoke-role when false).
+	HubRole bool
+	// Cluster is the peer's cluster name ("" if none).
+	Cluster string
+	// Deliver reports whether a message on subject may be sent to the peer
+	// (permissions and JetStream denies); nil allows everything.
+	Deliver func(subject string) bool
+
+	deliverCache map[string]bool // guarded by the endpoint's Out.mu
+}
+
+// maxDeliverCache bounds a leaf's cache of delivery permission answers.
+const maxDeliverCache = 1024
+
+// mayDeliverLocked applies Deliver with a cache. The endpoint's Out.mu is held.
+func (l *LeafInfo) mayDeliverLocked(subject []byte) bool {
+	if l.Deliver == nil {
+		return true
+	}
+	if ok, hit := l.deliverCache[string(subject)]; hit {
+		return ok
+	}
+	ok := l.Deliver(string(subject))
+	if l.deliverCache == nil || len(l.deliverCache) >= maxDeliverCache {
+		l.deliverCache = make(map[string]bool)
+	}
+	l.deliverCache[string(subject)] = ok
+	return ok
 }
 
 // NewEndpoint returns an endpoint with echo and headers on, as a client
@@ -66,8 +102,11 @@ func (e *Endpoint) Headers() bool { return e.headers.Load() }
 type Sub struct {
 	Subject string
 	Queue   string
-	SID     string
+	SID     string // client subscriptions only
 	EP      *Endpoint
+	// Weight is the queue weight of interest learned from a leaf (the
+	// number of members behind it); 0 counts as 1.
+	Weight int
 	// DenyFilter lists subscribe-deny subjects that a wildcard subscription
 	// overlaps: messages matching one of them are not delivered.
 	DenyFilter []string
@@ -76,6 +115,14 @@ type Sub struct {
 	delivered int64 // guarded by EP.Out.mu
 	closed    bool  // guarded by EP.Out.mu
 	gone      atomic.Bool
+}
+
+// Members is the weight of the subscription: how many subscribers it stands for.
+func (s *Sub) Members() int {
+	if s.Weight > 0 {
+		return s.Weight
+	}
+	return 1
 }
 
 // Close stops deliveries to the subscription at once, before the account

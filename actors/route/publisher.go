@@ -21,6 +21,8 @@ type Publisher struct {
 
 	touched    []*Outbound
 	touchedSet map[*Outbound]struct{} // used once touched is long
+	targets    []leafTarget           // leaf connections of the message being routed
+	groupBuf   []string               // zero-length base for target group lists
 	rng        *rand.Rand
 }
 
@@ -63,32 +65,163 @@ func (p *Publisher) Match(subject []byte) *sublist.Result[*Sub] {
 	return &r
 }
 
-// Publish delivers a message to every matching plain subscription and to one
-// member of each matching queue group. hdrLen is -1 for a message without
-// headers; msg holds headers and payload. It returns how many subscriptions
-// received it.
+// Publish delivers a message from a client to every matching plain
+// subscription and to one member of each matching queue group (a local
+// member when the group has one, else a leaf chosen by weight). hdrLen is -1
+// for a message without headers; msg holds headers and payload. It returns
+// how many destinations received it; a leaf connection counts once.
 func (p *Publisher) Publish(subject, reply []byte, hdrLen int, msg []byte) int {
+	return p.route(subject, reply, nil, false, hdrLen, msg)
+}
+
+// PublishFromLeaf delivers an LMSG received on the publisher's leaf
+// connection: plain subscriptions always, queue groups only when the sender
+// listed them, never back to the sender or to its cluster.
+func (p *Publisher) PublishFromLeaf(subject, reply []byte, queues [][]byte, hdrLen int, msg []byte) int {
+	return p.route(subject, reply, queues, true, hdrLen, msg)
+}
+
+// leafTarget collects what one leaf connection gets of a message: a line
+// carries every queue group chosen for it.
+type leafTarget struct {
+	ep     *Endpoint
+	groups []string
+}
+
+func (p *Publisher) route(subject, reply []byte, queues [][]byte, fromLeaf bool, hdrLen int, msg []byte) int {
 	r := p.Match(subject)
+	p.targets = p.targets[:0]
 	n := 0
 	for _, s := range r.Plain {
+		if s.EP.Kind == KindLeaf {
+			if p.eligibleLeaf(s.EP) {
+				p.target(s.EP, "")
+			}
+			continue
+		}
 		if p.deliver(s, subject, reply, hdrLen, msg) {
 			n++
 		}
 	}
 	for i := range r.Groups {
-		members := r.Groups[i].Members
-		start := 0
-		if len(members) > 1 {
-			start = p.rng.IntN(len(members))
+		g := &r.Groups[i]
+		if fromLeaf && !listed(g.Name, queues) {
+			continue
 		}
-		for j := range members {
-			if p.deliver(members[(start+j)%len(members)], subject, reply, hdrLen, msg) {
-				n++
-				break
-			}
+		if p.deliverGroup(g, subject, reply, hdrLen, msg) {
+			n++
 		}
 	}
+	for i := range p.targets {
+		if p.deliverLeaf(&p.targets[i], subject, reply, hdrLen, msg) {
+			n++
+		}
+		p.targets[i] = leafTarget{}
+	}
 	return n
+}
+
+func listed(name string, queues [][]byte) bool {
+	for _, q := range queues {
+		if string(q) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// eligibleLeaf: never back to the sending leaf, nor to a leaf of the
+// sender's cluster.
+func (p *Publisher) eligibleLeaf(ep *Endpoint) bool {
+	if ep == p.from {
+		return false
+	}
+	if from := p.from.Leaf; from != nil && from.Cluster != "" && ep.Leaf.Cluster == from.Cluster {
+		return false
+	}
+	return true
+}
+
+// target adds group (or plain interest, "") for a leaf to this message's targets.
+func (p *Publisher) target(ep *Endpoint, group string) {
+	for i := range p.targets {
+		if p.targets[i].ep == ep {
+			if group != "" {
+				p.targets[i].groups = append(p.targets[i].groups, group)
+			}
+			return
+		}
+	}
+	t := leafTarget{ep: ep}
+	if group != "" {
+		t.groups = append(p.groupBuf[len(p.groupBuf):], group)
+	}
+	p.targets = append(p.targets, t)
+}
+
+// deliverGroup gives the message to one member of a queue group: the first
+// local member (from a random start) that takes it; if none, a leaf member
+// drawn with probability proportional to its weight.
+func (p *Publisher) deliverGroup(g *sublist.Group[*Sub], subject, reply []byte, hdrLen int, msg []byte) bool {
+	members := g.Members
+	start := 0
+	if len(members) > 1 {
+		start = p.rng.IntN(len(members))
+	}
+	leafWeight := 0
+	for j := range members {
+		s := members[(start+j)%len(members)]
+		if s.EP.Kind == KindLeaf {
+			if p.eligibleLeaf(s.EP) && !s.Closed() {
+				leafWeight += s.Members()
+			}
+			continue
+		}
+		if p.deliver(s, subject, reply, hdrLen, msg) {
+			return true
+		}
+	}
+	if leafWeight == 0 {
+		return false
+	}
+	pick := p.rng.IntN(leafWeight)
+	for _, s := range members {
+		if s.EP.Kind != KindLeaf || !p.eligibleLeaf(s.EP) || s.Closed() {
+			continue
+		}
+		if pick -= s.Members(); pick < 0 {
+			p.target(s.EP, g.Name)
+			return false // counted when the leaf line is written
+		}
+	}
+	return false
+}
+
+// deliverLeaf writes one LMSG (or leaf HMSG) for a leaf target.
+func (p *Publisher) deliverLeaf(t *leafTarget, subject, reply []byte, hdrLen int, msg []byte) bool {
+	ep := t.ep
+	withHeaders := hdrLen >= 0 && ep.Headers()
+	if hdrLen > 0 && !withHeaders {
+		msg = msg[hdrLen:]
+	}
+	if !withHeaders {
+		hdrLen = -1
+	}
+	o := ep.Out
+	o.mu.Lock()
+	if o.closed || !ep.Leaf.mayDeliverLocked(subject) {
+		o.mu.Unlock()
+		return false
+	}
+	o.buf = protocol.AppendLMsgGroups(o.buf, subject, reply, t.groups, hdrLen, msg)
+	o.outMsgs++
+	o.outBytes += int64(len(msg))
+	if ep.replies != nil && len(reply) > 0 {
+		ep.replies.recordLocked(reply)
+	}
+	o.mu.Unlock()
+	p.touch(o)
+	return true
 }
 
 // deliver appends one message for s to its endpoint's queue.

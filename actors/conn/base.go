@@ -1,0 +1,150 @@
+package conn
+
+import (
+	"math/rand/v2"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/zap"
+
+	"github.com/leafhub/leafhub/actors/account"
+	"github.com/leafhub/leafhub/actors/route"
+	"github.com/leafhub/leafhub/protocol"
+)
+
+// base is what client and leaf connection actors share: the socket, its
+// reader and writer goroutines, the outbound queue, the account binding,
+// PINGs, and closing.
+type base struct {
+	env     *Env
+	st      *State
+	netConn net.Conn
+	log     *zap.Logger
+
+	io        *connIO
+	ep        *route.Endpoint
+	acc       *AccountRef
+	pingTimer timer
+	pings     *pingState
+}
+
+// pingState is shared by the actor (sends PINGs) and the reader (PONGs).
+type pingState struct {
+	out  atomic.Int32
+	sent atomic.Int64 // unix nanos of the last PING sent
+}
+
+// newEndpoint creates the connection's endpoint and outbound queue; a queue
+// failure comes back to the actor as outFailed. maxPending <= 0: no limit.
+func (b *base) newEndpoint(c actor.Context, kind route.Kind, maxPending int) {
+	root, self := c.ActorSystem().Root, c.Self()
+	out := route.NewOutbound(maxPending, func(r route.FailReason) {
+		root.Send(self, &outFailed{reason: failReason(r)})
+	})
+	b.ep = route.NewEndpoint(b.st.CID, kind, out)
+	b.st.Kind = kind
+	b.st.ep.Store(b.ep)
+	b.st.lastActivity.Store(time.Now().UnixNano())
+	b.pings = &pingState{}
+	b.io = newConnIO()
+}
+
+func (b *base) startWriter() {
+	x, out, opts := b.io, b.ep.Out, b.env.Opts
+	x.wwg.Add(1)
+	go func() {
+		defer x.wwg.Done()
+		out.WriteLoop(b.netConn, opts.WriteDeadline, b.env.FinalFlush, x.done)
+	}()
+	out.Signal()
+}
+
+func (b *base) queueInfo(info *protocol.ServerInfo) {
+	buf, err := protocol.AppendInfo(nil, info)
+	if err != nil {
+		b.log.Error("cannot encode INFO", zap.Error(err))
+		return
+	}
+	b.ep.Out.QueueRaw(buf)
+	b.ep.Out.Signal()
+}
+
+func (b *base) bind(c actor.Context, ref *AccountRef) {
+	b.acc = ref
+	c.Send(ref.PID, &account.Join{Member: c.Self()})
+}
+
+// ack completes a control operation that changed no interest. Its barrier
+// still travels through the account actor: barriers must complete in order,
+// after every earlier change of this connection is in effect.
+func (b *base) ack(c actor.Context, done chan struct{}) {
+	if b.acc == nil {
+		close(done)
+		return
+	}
+	c.Send(b.acc.PID, &account.Delta{Member: c.Self(), Done: done})
+}
+
+func (b *base) sendErr(text string) {
+	b.ep.Out.QueueRaw(protocol.AppendErr(nil, text))
+	b.ep.Out.Signal()
+}
+
+func (b *base) sendOK() {
+	b.ep.Out.QueueRaw(okLine)
+	b.ep.Out.Signal()
+}
+
+func (b *base) sendPing() {
+	b.pings.out.Add(1)
+	b.pings.sent.Store(time.Now().UnixNano())
+	b.ep.Out.QueueRaw(pingLine)
+	b.ep.Out.Signal()
+}
+
+// stale reports (and handles) too many unanswered PINGs.
+func (b *base) stale(c actor.Context) bool {
+	if b.pings.out.Load()+1 <= int32(b.env.Opts.MaxPingsOut) {
+		return false
+	}
+	b.sendErr(protocol.ErrTextStale)
+	b.close(c, StaleConnection)
+	return true
+}
+
+// close records the reason and stops the actor; Stopping does the rest.
+func (b *base) close(c actor.Context, r CloseReason) {
+	b.st.setReason(r)
+	c.Stop(c.Self())
+}
+
+// shutdown ends the I/O in Stopping: timers off, queued bytes flushed
+// (bounded), socket closed, goroutines gone.
+func (b *base) shutdown() {
+	b.pingTimer.stop()
+	b.st.setReason(ServerShutdown)
+	if b.io != nil {
+		b.io.shutdown(b.netConn)
+	} else {
+		_ = b.netConn.Close()
+	}
+	b.st.stop.Store(time.Now().UnixNano())
+}
+
+func failReason(r route.FailReason) CloseReason {
+	switch r {
+	case route.FailSlowConsumer:
+		return SlowConsumerPendingBytes
+	case route.FailWriteDeadline:
+		return SlowConsumerWriteDeadline
+	default:
+		return WriteError
+	}
+}
+
+// jitter adds up to 20 % to d, as nats-server does for the first PING.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}
