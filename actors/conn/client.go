@@ -331,4 +331,3 @@ func newNonce() string {
 	_, _ = crand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
-
