@@ -11,10 +11,10 @@ const unsupportedReason = "unsupported by leafhub (not implemented yet)"
 // feature lands, delete its entries (and, for blocks that are not parsed
 // yet, add the parsing). Keys in no table and not parsed are unknown.
 
-// leafnodesImplemented is false until leafhub runs leafnode connections: the
-// block is parsed and validated, then refused as a whole, so that a config
-// relying on it never starts a server that ignores it.
-var leafnodesImplemented = false
+// leafnodesImplemented gates the leafnodes block as a whole (it was refused
+// until leafnode connections landed); keys leafhub does not implement yet
+// are refused by the tables below.
+var leafnodesImplemented = true
 
 // unsupportedTop are top-level keys.
 var unsupportedTop = map[string]bool{

@@ -65,7 +65,7 @@ func runPubSub(b *testing.B, pubURL, subURL string, size int) {
 		b.Fatal(err)
 	}
 	// The subscription must have reached the publisher's server.
-	waitInterest(b, pubConn, subject, &got)
+	waitProbe(b, pubConn, subject, &got)
 	got.Store(0)
 	payload := make([]byte, size)
 	inFlight := int64(max(window/(size+64), 64))
@@ -99,9 +99,9 @@ func runPubSub(b *testing.B, pubURL, subURL string, size int) {
 	}
 }
 
-// waitInterest publishes probes until the subscriber sees one: the interest
+// waitProbe publishes probes until the subscriber sees one: the interest
 // crossed every hop.
-func waitInterest(b *testing.B, pub *nats.Conn, subject string, got *atomic.Int64) {
+func waitProbe(b *testing.B, pub *nats.Conn, subject string, got *atomic.Int64) {
 	deadline := time.Now().Add(10 * time.Second)
 	for got.Load() == 0 {
 		if time.Now().After(deadline) {

@@ -69,6 +69,7 @@ type StatsRequest struct{}
 type Stats struct {
 	Name          string
 	Members       int
+	Leafs         int
 	Subscriptions int
 	Generation    uint64
 }
@@ -85,14 +86,18 @@ const RebuildWait = 2 * time.Second
 
 // Shared is the account state that outlives an actor incarnation.
 type Shared struct {
-	Route   *route.Account
+	Route *route.Account
+	// LDS is the account's loop-detection subject, fixed for its lifetime.
+	LDS     string
 	members map[string]*actor.PID // by PID id
+	leafs   map[string]*leafView  // joined leaf connections, by PID id
 	waiting []chan struct{}       // Done channels of applied deltas not yet published
 }
 
 // NewShared returns the shared state of account name.
 func NewShared(name string) *Shared {
-	return &Shared{Route: route.NewAccount(name), members: make(map[string]*actor.PID)}
+	return &Shared{Route: route.NewAccount(name), LDS: newLDS(),
+		members: make(map[string]*actor.PID), leafs: make(map[string]*leafView)}
 }
 
 // Props returns the props of the account actor over sh.
@@ -130,7 +135,8 @@ func (a *Actor) Receive(c actor.Context) {
 		// A delta can arrive after its member's Terminated (a system message
 		// overtakes queued user messages): a dead member's adds are dropped.
 		if _, ok := a.sh.members[m.Member.Id]; ok {
-			a.apply(m.Member.Id, m.Add, m.Remove)
+			add, remove := a.apply(m.Member.Id, m.Add, m.Remove)
+			a.propagate(add, remove)
 		}
 		if m.Done != nil {
 			a.sh.waiting = append(a.sh.waiting, m.Done)
@@ -140,15 +146,29 @@ func (a *Actor) Receive(c actor.Context) {
 		if _, ok := a.sh.members[m.Member.Id]; ok {
 			a.replace(m.Member.Id, m.Subs)
 		}
-		delete(a.pending, m.Member.Id)
+		if a.pending[m.Member.Id] {
+			delete(a.pending, m.Member.Id)
+			if len(a.pending) == 0 {
+				a.rebuilt()
+			}
+		}
 		a.queueFlush(c)
 	case *actor.Terminated:
 		id := m.Who.Id
 		delete(a.sh.members, id)
+		delete(a.sh.leafs, id)
 		delete(a.pending, id)
-		a.replace(id, nil)
+		_, gone := a.replace(id, nil)
 		delete(a.subs, id)
+		a.propagate(nil, gone)
 		a.queueFlush(c)
+	case *JoinLeaf:
+		a.joinLeaf(c, m)
+	case *SetAnnounce:
+		if lv := a.sh.leafs[m.Member.Id]; lv != nil {
+			lv.announce = m.Announce
+			a.resync(lv)
+		}
 	case *flush:
 		a.flushing = false
 		if len(a.pending) == 0 {
@@ -159,11 +179,11 @@ func (a *Actor) Receive(c actor.Context) {
 			a.log.Warn("members did not report their interest after an account restart; publishing what was rebuilt",
 				zap.Int("missing", len(a.pending)))
 			clear(a.pending)
-			a.publish()
+			a.rebuilt()
 		}
 	case *StatsRequest:
-		c.Respond(&Stats{Name: a.sh.Route.Name, Members: len(a.sh.members), Subscriptions: a.b.Count(),
-			Generation: a.sh.Route.Snapshot().Gen()})
+		c.Respond(&Stats{Name: a.sh.Route.Name, Members: len(a.sh.members), Leafs: len(a.sh.leafs),
+			Subscriptions: a.b.Count(), Generation: a.sh.Route.Snapshot().Gen()})
 	case *Fault:
 		panic("account: injected fault")
 	case *actor.Stopping, *actor.Restarting:
@@ -209,7 +229,9 @@ func (a *Actor) start(c actor.Context) {
 	a.log.Info("account restarted; rebuilding its routing state", zap.Int("members", len(a.pending)))
 }
 
-func (a *Actor) apply(member string, add, remove []*route.Sub) {
+// apply changes a member's subscriptions and returns what really changed
+// (duplicate adds and unknown removes are dropped).
+func (a *Actor) apply(member string, add, remove []*route.Sub) (added, removed []*route.Sub) {
 	set := a.subs[member]
 	if set == nil && len(add) > 0 {
 		set = make(map[*route.Sub]struct{})
@@ -221,6 +243,7 @@ func (a *Actor) apply(member string, add, remove []*route.Sub) {
 		}
 		set[s] = struct{}{}
 		a.b.Insert(s.Subject, s.Queue, s)
+		added = append(added, s)
 	}
 	for _, s := range remove {
 		if _, ok := set[s]; !ok {
@@ -228,11 +251,22 @@ func (a *Actor) apply(member string, add, remove []*route.Sub) {
 		}
 		delete(set, s)
 		a.b.Remove(s.Subject, s.Queue, s)
+		removed = append(removed, s)
+	}
+	return added, removed
+}
+
+// rebuilt ends a restart's rebuild: publish the index and correct what each
+// leaf's peer was told while the account was down.
+func (a *Actor) rebuilt() {
+	a.publish()
+	for _, lv := range a.sh.leafs {
+		a.resync(lv)
 	}
 }
 
-// replace makes subs the member's whole interest.
-func (a *Actor) replace(member string, subs []*route.Sub) {
+// replace makes subs the member's whole interest; it returns what changed.
+func (a *Actor) replace(member string, subs []*route.Sub) (added, removed []*route.Sub) {
 	old := a.subs[member]
 	keep := make(map[*route.Sub]struct{}, len(subs))
 	for _, s := range subs {
@@ -244,7 +278,7 @@ func (a *Actor) replace(member string, subs []*route.Sub) {
 			gone = append(gone, s)
 		}
 	}
-	a.apply(member, subs, gone)
+	return a.apply(member, subs, gone)
 }
 
 func (a *Actor) queueFlush(c actor.Context) {

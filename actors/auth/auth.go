@@ -40,6 +40,7 @@ type Authenticator struct {
 	// credentials belong to the global account (nats-server's rule).
 	noAuthGlobal bool
 	required     bool
+	leaf         config.LeafNodeOpts
 }
 
 type entry struct {
@@ -59,6 +60,7 @@ func New(opts *config.Options) *Authenticator {
 		token:        opts.Token,
 		noAuthUser:   opts.NoAuthUser,
 		noAuthGlobal: opts.NoAuthGlobal,
+		leaf:         opts.LeafNode,
 	}
 	for _, u := range opts.Users {
 		p := u.Permissions
@@ -153,6 +155,45 @@ func (a *Authenticator) Check(c Credentials, nonce, connType string) (*Identity,
 		}
 	}
 	return nil, false
+}
+
+// CheckLeaf authenticates a leaf connection on the leafnode port, in
+// nats-server's order: the leafnodes block's single user, its nkey, its
+// users list; otherwise client authentication with connection type
+// LEAFNODE (the user's permissions then apply to the leaf); with no
+// authentication at all, the leaf binds to leafnodes.authorization.account.
+func (a *Authenticator) CheckLeaf(c Credentials, nonce string) (*Identity, bool) {
+	ln := &a.leaf
+	acc := ln.Account
+	if acc == "" {
+		acc = GlobalAccount
+	}
+	switch {
+	case ln.Username != "":
+		if c.User == ln.Username && ComparePasswords(ln.Password, c.Pass) {
+			return &Identity{User: c.User, Account: acc}, true
+		}
+		return nil, false
+	case ln.Nkey != "":
+		if c.Nkey == ln.Nkey && verifyNonce(c.Nkey, c.Sig, nonce) {
+			return &Identity{User: c.Nkey, Account: acc}, true
+		}
+		return nil, false
+	case len(ln.Users) > 0:
+		for _, u := range ln.Users {
+			if u.Username == c.User && ComparePasswords(u.Password, c.Pass) {
+				ua := u.Account
+				if ua == "" {
+					ua = GlobalAccount
+				}
+				return &Identity{User: u.Username, Account: ua}, true
+			}
+		}
+		return nil, false
+	case !a.required:
+		return &Identity{Account: acc}, true
+	}
+	return a.Check(c, nonce, "LEAFNODE")
 }
 
 func typeAllowed(types map[string]bool, t string) bool {

@@ -15,6 +15,8 @@ type Perms struct {
 	hasSubAllow       bool
 	// Response is allow_responses (nil when off).
 	Response *config.ResponsePermission
+	// Config is what the permissions were compiled from.
+	Config *config.Permissions
 }
 
 // rule is a subscribe permission entry: "subject" or "subject queue".
@@ -25,7 +27,7 @@ func Compile(p *config.Permissions) *Perms {
 	if p == nil || (p.Publish == nil && p.Subscribe == nil && p.Response == nil) {
 		return nil
 	}
-	c := &Perms{Response: p.Response}
+	c := &Perms{Response: p.Response, Config: p}
 	if p.Publish != nil {
 		c.pubAllow, c.pubDeny = p.Publish.Allow, p.Publish.Deny
 		c.hasPubAllow = p.Publish.Allow != nil
@@ -61,6 +63,15 @@ func rules(entries []string) []rule {
 	return out
 }
 
+// ConfigPermissions returns the configuration the permissions came from
+// (nil when p is nil).
+func (p *Perms) ConfigPermissions() *config.Permissions {
+	if p == nil {
+		return nil
+	}
+	return p.Config
+}
+
 // ResponsePermission returns allow_responses (nil when off or p is nil).
 func (p *Perms) ResponsePermission() *config.ResponsePermission {
 	if p == nil {
@@ -78,6 +89,30 @@ func (p *Perms) CanPublish(subject string) bool {
 		return false
 	}
 	return !anyMatch(p.pubDeny, subject)
+}
+
+// CanAnnounce reports whether interest in subject may be announced to a leaf
+// whose user has these permissions (publish permissions, as the leaf would
+// publish to us): a wildcard subject that matches no allow entry still
+// passes when some allow entry lies inside it (allow "foo", interest ">").
+func (p *Perms) CanAnnounce(subject string) bool {
+	if p == nil {
+		return true
+	}
+	if anyMatch(p.pubDeny, subject) {
+		return false
+	}
+	if !p.hasPubAllow || anyMatch(p.pubAllow, subject) {
+		return true
+	}
+	if hasWildcard(subject) {
+		for _, a := range p.pubAllow {
+			if protocol.SubjectIsSubset(a, subject) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CanSubscribe reports whether a subscription (queue "" for plain) is allowed.

@@ -44,7 +44,6 @@ func (b *base) newEndpoint(c actor.Context, kind route.Kind, maxPending int) {
 		root.Send(self, &outFailed{reason: failReason(r)})
 	})
 	b.ep = route.NewEndpoint(b.st.CID, kind, out)
-	b.st.Kind = kind
 	b.st.ep.Store(b.ep)
 	b.st.lastActivity.Store(time.Now().UnixNano())
 	b.pings = &pingState{}

@@ -148,7 +148,7 @@ func (a *client) start(c actor.Context) {
 	}
 	a.startWriter()
 	a.io.rwg.Add(1)
-	go r.run()
+	go r.run(r)
 }
 
 // connect processes CONNECT as nats-server does: authenticate, check the

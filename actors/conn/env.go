@@ -18,6 +18,7 @@ import (
 type AccountRef struct {
 	Route *route.Account
 	PID   *actor.PID
+	LDS   string // the account's loop-detection subject
 }
 
 // Env is what connection actors need from the hub. It is immutable; a reload
@@ -35,6 +36,14 @@ type Env struct {
 	Totals *Totals
 	// FinalFlush bounds the last write of a closing connection.
 	FinalFlush time.Duration
+	// LeafInfo is the leafnode INFO template (accept side).
+	LeafInfo protocol.ServerInfo
+	// ClusterName is the cluster name leafhub presents on leaf connections:
+	// its server name when it has remotes (as nats-server without a cluster
+	// block), else none.
+	ClusterName string
+	// LeafDelays are the connect delays of solicited leafs.
+	LeafDelays LeafDelays
 }
 
 // Totals are server-wide counters (/varz) not tied to a live connection.
@@ -45,6 +54,8 @@ type Totals struct {
 	SlowConsumerClients                atomic.Int64
 	StaleConnections                   atomic.Int64
 	StaleConnectionClients             atomic.Int64
+	StaleConnectionLeafs               atomic.Int64
+	SlowConsumerLeafs                  atomic.Int64
 }
 
 // add folds a closed connection's counters into the totals.

@@ -80,6 +80,7 @@ type tickKind uint8
 const (
 	tickPing tickKind = iota
 	tickAuth
+	tickConnectInfo
 )
 
 // timer is a restartable timer that sends a tick to its actor.

@@ -26,11 +26,12 @@ const maxPubPermCache = 1024
 // errStop ends parsing because the connection is closing; nothing is sent.
 var errStop = errors.New("connection closing")
 
-// reader is the goroutine that reads a client socket, parses it, routes PUBs
-// on the data path and hands control operations to the actor. Its fields are
-// its own; what it shares with the actor is atomic (State, pingState) or
-// travels in messages.
-type reader struct {
+// readerCore is the part of a reader goroutine that client and leaf
+// connections share: the read loop, the SUB barrier, PING/PONG. A reader
+// parses its socket, routes messages on the data path and hands control
+// operations to its actor. Its fields are its own; what it shares with the
+// actor is atomic (State, pingState) or travels in messages.
+type readerCore struct {
 	io     *connIO
 	root   *actor.RootContext
 	self   *actor.PID
@@ -40,6 +41,24 @@ type reader struct {
 	pings  *pingState
 	parser *protocol.Parser
 	pub    *route.Publisher
+
+	barrier chan struct{} // closed when the last control operation is in effect
+	// firstRead bounds the wait for the first bytes (0: none); cleared by
+	// the handler when the first operation it waited for was handled.
+	firstRead time.Duration
+}
+
+func newReaderCore(b *base, root *actor.RootContext, self *actor.PID, mode protocol.Mode, lim protocol.Limits) readerCore {
+	return readerCore{
+		io: b.io, root: root, self: self, conn: b.netConn, st: b.st, ep: b.ep, pings: b.pings,
+		parser: protocol.NewParser(mode, lim),
+		pub:    route.NewPublisher(b.ep, uint64(time.Now().UnixNano())),
+	}
+}
+
+// reader is a client connection's reader.
+type reader struct {
+	readerCore
 
 	connected     bool
 	perms         *auth.Perms
@@ -51,28 +70,28 @@ type reader struct {
 	pingAnswered  bool
 	systemAccount bool
 
-	barrier  chan struct{} // closed when the last SUB/UNSUB is in effect
 	pubPerms map[string]bool
 }
 
 func newReader(a *client, root *actor.RootContext, self *actor.PID) *reader {
 	opts := a.env.Opts
-	return &reader{
-		io: a.io, root: root, self: self, conn: a.netConn, st: a.st, ep: a.ep, pings: a.pings,
-		parser: protocol.NewParser(protocol.ClientMode, protocol.Limits{
-			MaxControlLine: int(opts.MaxControlLine), MaxPayload: int(opts.MaxPayload)}),
-		pub: route.NewPublisher(a.ep, uint64(time.Now().UnixNano())),
-	}
+	return &reader{readerCore: newReaderCore(&a.base, root, self, protocol.ClientMode, protocol.Limits{
+		MaxControlLine: int(opts.MaxControlLine), MaxPayload: int(opts.MaxPayload)})}
 }
 
-func (r *reader) run() {
+// run reads until the socket fails or a handler error stops parsing; h is
+// the reader that embeds r.
+func (r *readerCore) run(h protocol.Handler) {
 	defer r.io.rwg.Done()
 	buf := make([]byte, minReadBuf)
+	if r.firstRead > 0 {
+		_ = r.conn.SetReadDeadline(time.Now().Add(r.firstRead))
+	}
 	for {
 		n, err := r.conn.Read(buf)
 		if n > 0 {
 			r.st.lastActivity.Store(time.Now().UnixNano())
-			perr := r.parser.Parse(buf[:n], r)
+			perr := r.parser.Parse(buf[:n], h)
 			r.pub.Flush()
 			if perr != nil {
 				r.failed(perr)
@@ -93,8 +112,16 @@ func (r *reader) run() {
 	}
 }
 
+// clearFirstRead lifts the deadline of the first read.
+func (r *readerCore) clearFirstRead() {
+	if r.firstRead > 0 {
+		r.firstRead = 0
+		_ = r.conn.SetReadDeadline(time.Time{})
+	}
+}
+
 // done tells the actor the reader stopped (unless the actor stopped it).
-func (r *reader) done(reason CloseReason, errText string) {
+func (r *readerCore) done(reason CloseReason, errText string) {
 	select {
 	case <-r.io.done:
 	default:
@@ -102,7 +129,7 @@ func (r *reader) done(reason CloseReason, errText string) {
 	}
 }
 
-func (r *reader) failed(err error) {
+func (r *readerCore) failed(err error) {
 	if errors.Is(err, errStop) {
 		return
 	}
@@ -121,6 +148,8 @@ func (r *reader) failed(err error) {
 		reason = MsgHeaderViolation
 	case errors.Is(err, errClientErr):
 		reason = ParseError
+	case errors.Is(err, errLeafPermission):
+		reason = ProtocolViolation
 	}
 	r.done(reason, text)
 }
@@ -128,8 +157,8 @@ func (r *reader) failed(err error) {
 // errHeaders: HPUB on a connection that did not enable headers.
 var errHeaders = errors.New("message headers not enabled")
 
-// wait blocks until the last SUB/UNSUB is in effect.
-func (r *reader) wait() bool {
+// wait blocks until the last control operation is in effect.
+func (r *readerCore) wait() bool {
 	if r.barrier == nil {
 		return true
 	}
@@ -142,12 +171,22 @@ func (r *reader) wait() bool {
 	}
 }
 
-func (r *reader) queue(b []byte) {
+func (r *readerCore) queue(b []byte) {
 	r.ep.Out.QueueRaw(b)
 	r.pub.Touch(r.ep.Out)
 }
 
-func (r *reader) sendErr(text string) { r.queue(protocol.AppendErr(nil, text)) }
+func (r *readerCore) sendErr(text string) { r.queue(protocol.AppendErr(nil, text)) }
+
+// control hands an operation to the actor; the next message or PING waits
+// until it is in effect (done closed).
+func (r *readerCore) control(op any, done chan struct{}) error {
+	if !r.io.send(r.root, r.self, op) {
+		return errStop
+	}
+	r.barrier = done
+	return nil
+}
 
 // Connect hands CONNECT to the actor and waits for its verdict: everything
 // after it depends on the account and options it settles.
@@ -266,11 +305,7 @@ func (r *reader) Sub(subject, queue, sid []byte) error {
 		}
 	}
 	op := &subOp{subject: string(subject), queue: string(queue), sid: string(sid), done: make(chan struct{})}
-	if !r.io.send(r.root, r.self, op) {
-		return errStop
-	}
-	r.barrier = op.done
-	return nil
+	return r.control(op, op.done)
 }
 
 // sysQueue is the queue name clients may not use.
@@ -279,11 +314,7 @@ const sysQueue = "_sys_"
 // Unsub hands UNSUB to the actor.
 func (r *reader) Unsub(sid []byte, max int) error {
 	op := &unsubOp{sid: string(sid), max: int64(max), done: make(chan struct{})}
-	if !r.io.send(r.root, r.self, op) {
-		return errStop
-	}
-	r.barrier = op.done
-	return nil
+	return r.control(op, op.done)
 }
 
 // Ping answers PONG once every earlier SUB is in effect; the first PING after
@@ -303,7 +334,7 @@ func (r *reader) Ping() error {
 }
 
 // Pong resets the outstanding PING count and records the RTT.
-func (r *reader) Pong() error {
+func (r *readerCore) Pong() error {
 	r.pings.out.Store(0)
 	if sent := r.pings.sent.Load(); sent > 0 {
 		r.st.rtt.Store(time.Now().UnixNano() - sent)

@@ -33,6 +33,11 @@ const (
 	NoRespondersRequiresHeaders
 	MsgHeaderViolation
 	InternalFault
+	WrongPort
+	ClusterNamesIdentical
+	WrongGateway
+	DuplicateRemoteLeafnode
+	MissingAccount
 )
 
 var reasonText = [...]string{
@@ -55,6 +60,11 @@ var reasonText = [...]string{
 	NoRespondersRequiresHeaders: "No Responders Requires Headers",
 	MsgHeaderViolation:          "Message Header Violation",
 	InternalFault:               "Internal Error",
+	WrongPort:                   "Incorrect Port",
+	ClusterNamesIdentical:       "Cluster Names Identical",
+	WrongGateway:                "Wrong Gateway",
+	DuplicateRemoteLeafnode:     "Duplicate Remote LeafNode Connection",
+	MissingAccount:              "Missing Account",
 }
 
 func (r CloseReason) String() string {
@@ -86,7 +96,16 @@ type State struct {
 	reason       atomic.Uint32 // CloseReason, set once when closing
 	stop         atomic.Int64  // unix nanos when closed
 	subjects     atomic.Pointer[[]string]
+	leafMeta     atomic.Pointer[LeafMeta] // leaf connections, once the handshake settled
+	connectDelay atomic.Int64             // solicited leafs: extra wait before the next dial
 }
+
+// Leaf returns the leaf handshake details (nil for clients and before).
+func (s *State) Leaf() *LeafMeta { return s.leafMeta.Load() }
+
+// ConnectDelay is the extra wait a closed solicited leaf asked its remote
+// for (loop detected, same cluster name, ...), 0 for none.
+func (s *State) ConnectDelay() time.Duration { return time.Duration(s.connectDelay.Load()) }
 
 // Endpoint is the connection's data-path endpoint (nil until its actor started).
 func (s *State) Endpoint() *route.Endpoint { return s.ep.Load() }

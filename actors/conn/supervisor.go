@@ -8,11 +8,32 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/zap"
+
+	"github.com/leafhub/leafhub/actors/route"
 )
 
-// Accept hands an accepted socket to the connections supervisor.
+// Accept hands an accepted client socket to the connections supervisor.
 type Accept struct {
 	Conn net.Conn
+}
+
+// AcceptLeaf hands a socket accepted on the leafnode port to the supervisor.
+type AcceptLeaf struct {
+	Conn net.Conn
+}
+
+// SpawnLeaf asks the supervisor to run a leaf connection a remote actor
+// dialled; the answer (Respond) is a *LeafSpawned.
+type SpawnLeaf struct {
+	Conn   net.Conn
+	Remote *LeafRemote
+}
+
+// LeafSpawned answers SpawnLeaf: the connection's actor and state (PID nil
+// when it could not start; the socket is then closed).
+type LeafSpawned struct {
+	PID   *actor.PID
+	State *State
 }
 
 // ListRequest asks the supervisor for its connections; the answer is a *List.
@@ -39,8 +60,9 @@ const MaxClosed = 10000
 // that panics is stopped, not restarted: its position in the byte stream is
 // lost. The client reconnects.
 type Supervisor struct {
-	env     *Env
-	mailbox actor.MailboxProducer // of the connection actors
+	env         *Env
+	mailbox     actor.MailboxProducer // of the client connection actors
+	leafMailbox actor.MailboxProducer // of the leaf connection actors
 	log     *zap.Logger
 	nextCID uint64
 	open    map[string]*State // by PID id
@@ -52,10 +74,10 @@ type Supervisor struct {
 
 // SupervisorProps returns the props of the connections supervisor; its
 // connection actors get mailboxes from mailbox.
-func SupervisorProps(env *Env, mailbox actor.MailboxProducer) *actor.Props {
+func SupervisorProps(env *Env, mailbox, leafMailbox actor.MailboxProducer) *actor.Props {
 	stop := func(reason any) actor.Directive { return actor.StopDirective }
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &Supervisor{env: env, mailbox: mailbox, log: env.Log,
+		return &Supervisor{env: env, mailbox: mailbox, leafMailbox: leafMailbox, log: env.Log,
 			open: make(map[string]*State), pids: make(map[uint64]*actor.PID)}
 	}, actor.WithSupervisor(actor.NewOneForOneStrategy(0, time.Minute, stop)))
 }
@@ -65,6 +87,11 @@ func (s *Supervisor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *Accept:
 		s.accept(c, m.Conn)
+	case *AcceptLeaf:
+		s.spawnLeaf(c, m.Conn, nil)
+	case *SpawnLeaf:
+		pid, st := s.spawnLeaf(c, m.Conn, m.Remote)
+		c.Respond(&LeafSpawned{PID: pid, State: st})
 	case *actor.Terminated:
 		st := s.open[m.Who.Id]
 		if st == nil {
@@ -72,7 +99,9 @@ func (s *Supervisor) Receive(c actor.Context) {
 		}
 		delete(s.open, m.Who.Id)
 		delete(s.pids, st.CID)
-		s.clients--
+		if st.Kind == route.KindClient {
+			s.clients--
+		}
 		s.env.Totals.add(st)
 		if st.Reason() == ReasonNone {
 			st.setReason(InternalFault)
@@ -104,11 +133,7 @@ func (s *Supervisor) Receive(c actor.Context) {
 }
 
 func (s *Supervisor) accept(c actor.Context, nc net.Conn) {
-	s.nextCID++
-	st := &State{CID: s.nextCID, Start: time.Now()}
-	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
-		st.Remote = ap
-	}
+	st := s.newState(nc, route.KindClient)
 	overflow := s.clients >= s.env.Opts.MaxConn
 	env := s.env
 	log := s.log.With(zap.Uint64("cid", st.CID), zap.String("remote", nc.RemoteAddr().String()))
@@ -126,6 +151,37 @@ func (s *Supervisor) accept(c actor.Context, nc net.Conn) {
 	s.clients++
 	s.env.Totals.TotalConnections.Add(1)
 	log.Debug("client connection created")
+}
+
+func (s *Supervisor) newState(nc net.Conn, kind route.Kind) *State {
+	s.nextCID++
+	st := &State{CID: s.nextCID, Kind: kind, Start: time.Now()}
+	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
+		st.Remote = ap
+	}
+	return st
+}
+
+// spawnLeaf starts the actor of a leaf connection: accepted (remote nil) or
+// solicited by a remote actor.
+func (s *Supervisor) spawnLeaf(c actor.Context, nc net.Conn, remote *LeafRemote) (*actor.PID, *State) {
+	st := s.newState(nc, route.KindLeaf)
+	env := s.env
+	log := s.log.With(zap.Uint64("cid", st.CID), zap.String("remote", nc.RemoteAddr().String()), zap.String("kind", "leaf"))
+	props := actor.PropsFromProducer(func() actor.Actor {
+		return &leaf{base: base{env: env, st: st, netConn: nc, log: log}, remote: remote}
+	}, actor.WithMailbox(s.leafMailbox))
+	pid, err := c.SpawnNamed(props, fmt.Sprintf("leaf-%d", st.CID))
+	if err != nil {
+		log.Error("cannot start the leafnode connection actor; closing", zap.Error(err))
+		_ = nc.Close()
+		return nil, nil
+	}
+	s.open[pid.Id] = st
+	s.pids[st.CID] = pid
+	s.env.Totals.TotalConnections.Add(1)
+	log.Debug("leafnode connection created")
+	return pid, st
 }
 
 func (s *Supervisor) remember(st *State) {

@@ -4,9 +4,12 @@
 //	hub (root supervisor)
 //	├── accounts   (restarts a failed account actor; it rebuilds)
 //	│   └── account-$G, account-A, …
-//	├── conns      (stops a failed connection actor; the client reconnects)
-//	│   └── client-1, client-2, …
-//	└── listener-client
+//	├── remotes    (restarts a failed remote actor; it re-dials)
+//	│   └── remote-0, remote-1, …
+//	├── conns      (stops a failed connection actor; the peer reconnects)
+//	│   └── client-1, leaf-2, …
+//	├── listener-client
+//	└── listener-leafnode
 //
 // # Concurrency
 //
@@ -39,6 +42,7 @@ import (
 	"github.com/leafhub/leafhub/actors/listen"
 	"github.com/leafhub/leafhub/actors/monitor"
 	"github.com/leafhub/leafhub/actors/obs"
+	"github.com/leafhub/leafhub/actors/remote"
 	"github.com/leafhub/leafhub/config"
 	"github.com/leafhub/leafhub/protocol"
 )
@@ -64,14 +68,18 @@ type Server struct {
 
 	sys      *actor.ActorSystem
 	reg      *obs.Registry
-	hub      *actor.PID
-	accSup   *actor.PID
-	connsSup *actor.PID
-	lnPIDs   []*actor.PID
-	accounts map[string]*conn.AccountRef
-	env      *conn.Env
+	hub       *actor.PID
+	accSup    *actor.PID
+	connsSup  *actor.PID
+	remoteSup *actor.PID
+	lnPIDs    []*actor.PID
+	accounts  map[string]*conn.AccountRef
+	remotes   []*remote.Shared
+	env       *conn.Env
+	delays    conn.LeafDelays
 
 	clientLn net.Listener
+	leafLn   net.Listener
 	mon      *monitor.Server
 	prom     *prometheus.Registry
 	metrics  *actorMetrics
@@ -96,7 +104,20 @@ func New(opts *config.Options, log *zap.Logger) (*Server, error) {
 	if name == "" {
 		name = id
 	}
-	return &Server{opts: opts, log: log, id: id, name: name, prom: prometheus.NewRegistry()}, nil
+	return &Server{opts: opts, log: log, id: id, name: name, prom: prometheus.NewRegistry(),
+		delays: conn.DefaultLeafDelays()}, nil
+}
+
+// SetLeafDelays replaces nats-server's leaf connect delays (30 s after a
+// loop, ...). For tests; call it before Start.
+func (s *Server) SetLeafDelays(d conn.LeafDelays) { s.delays = d }
+
+// LeafAddr is the address of the leafnode listener (nil when off).
+func (s *Server) LeafAddr() *net.TCPAddr {
+	if s.leafLn == nil {
+		return nil
+	}
+	return s.leafLn.Addr().(*net.TCPAddr)
 }
 
 // ID is the server's public nkey, as INFO server_id.
@@ -157,9 +178,12 @@ func (s *Server) Start() (err error) {
 		return err
 	}
 	s.env = s.newEnv()
-	s.connsSup, err = spawnUnder(root, s.hub, conn.SupervisorProps(s.env, s.reg.Mailbox("client")).
+	s.connsSup, err = spawnUnder(root, s.hub, conn.SupervisorProps(s.env, s.reg.Mailbox("client"), s.reg.Mailbox("leaf")).
 		Configure(actor.WithMailbox(s.reg.Mailbox("supervisor"))), "conns")
 	if err != nil {
+		return err
+	}
+	if err = s.startLeafListener(); err != nil {
 		return err
 	}
 
@@ -177,6 +201,10 @@ func (s *Server) Start() (err error) {
 	}
 	s.lnPIDs = append(s.lnPIDs, pid)
 	s.log.Info("listening for client connections", zap.String("addr", s.clientLn.Addr().String()))
+
+	if err = s.startRemotes(); err != nil {
+		return err
+	}
 
 	if s.opts.HTTPPort != 0 {
 		maddr := net.JoinHostPort(s.opts.HTTPHost, strconv.Itoa(max(s.opts.HTTPPort, 0)))
@@ -233,7 +261,7 @@ func (s *Server) startAccounts() error {
 		if err != nil {
 			return err
 		}
-		s.accounts[name] = &conn.AccountRef{Route: sh.Route, PID: pid}
+		s.accounts[name] = &conn.AccountRef{Route: sh.Route, PID: pid, LDS: sh.LDS}
 	}
 	return nil
 }
@@ -267,9 +295,20 @@ func (s *Server) newEnv() *conn.Env {
 	if !s.opts.NoSystemAccount {
 		sysAcc = s.opts.SystemAccount
 	}
+	cluster := ""
+	if len(s.opts.LeafNode.Remotes) > 0 {
+		// As nats-server without a cluster block: a server with remotes
+		// presents its server name as its cluster name.
+		cluster = s.name
+	}
+	leafInfo := info
+	leafInfo.AuthRequired = true
+	leafInfo.InfoOnConnect = true
+	leafInfo.Cluster = cluster
 	return &conn.Env{
 		Opts: s.opts, Auth: a, Accounts: s.accounts, SystemAccount: sysAcc, Info: info,
 		Log: s.log, Totals: &conn.Totals{}, FinalFlush: finalFlush,
+		LeafInfo: leafInfo, ClusterName: cluster, LeafDelays: s.delays,
 	}
 }
 
@@ -306,6 +345,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 		if len(s.lnPIDs) == 0 && s.clientLn != nil {
 			_ = s.clientLn.Close()
 		}
+		stop(s.remoteSup, "remotes")
 		stop(s.connsSup, "connections")
 		stop(s.accSup, "accounts")
 		stop(s.hub, "hub")
@@ -362,6 +402,16 @@ func (s *Server) FaultAccount(name string) error {
 	}
 	s.sys.Root.Send(ref.PID, &account.Fault{})
 	return nil
+}
+
+// AccountInterest reports whether subject has interest in an account's
+// current routing snapshot.
+func (s *Server) AccountInterest(name, subject string) (bool, error) {
+	ref := s.accounts[name]
+	if ref == nil {
+		return false, fmt.Errorf("no account %q", name)
+	}
+	return ref.Route.Snapshot().HasInterest(subject), nil
 }
 
 // AccountStats asks an account actor for its figures.

@@ -52,25 +52,35 @@ type LeafInfo struct {
 	HubRole bool
 	// Cluster is the peer's cluster name ("" if none).
 	Cluster string
-	// Deliver reports whether a message on subject may be sent to the peer
-	// (permissions and JetStream denies); nil allows everything.
-	Deliver func(subject string) bool
+	deliver atomic.Pointer[DeliverFunc]
 
+	cacheOf      *DeliverFunc    // the function deliverCache holds answers of; guarded by Out.mu
 	deliverCache map[string]bool // guarded by the endpoint's Out.mu
 }
+
+// DeliverFunc reports whether a message on subject may be sent to a leaf
+// peer (its permissions and the JetStream denies).
+type DeliverFunc func(subject string) bool
+
+// SetDeliver replaces the delivery check (new permissions from the hub).
+func (l *LeafInfo) SetDeliver(f DeliverFunc) { l.deliver.Store(&f) }
 
 // maxDeliverCache bounds a leaf's cache of delivery permission answers.
 const maxDeliverCache = 1024
 
 // mayDeliverLocked applies Deliver with a cache. The endpoint's Out.mu is held.
 func (l *LeafInfo) mayDeliverLocked(subject []byte) bool {
-	if l.Deliver == nil {
+	f := l.deliver.Load()
+	if f == nil {
 		return true
+	}
+	if f != l.cacheOf {
+		l.cacheOf, l.deliverCache = f, nil
 	}
 	if ok, hit := l.deliverCache[string(subject)]; hit {
 		return ok
 	}
-	ok := l.Deliver(string(subject))
+	ok := (*f)(string(subject))
 	if l.deliverCache == nil || len(l.deliverCache) >= maxDeliverCache {
 		l.deliverCache = make(map[string]bool)
 	}

@@ -1,0 +1,588 @@
+package conn
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/zap"
+
+	"github.com/leafhub/leafhub/actors/account"
+	"github.com/leafhub/leafhub/actors/auth"
+	"github.com/leafhub/leafhub/actors/route"
+	"github.com/leafhub/leafhub/config"
+	"github.com/leafhub/leafhub/protocol"
+	"github.com/leafhub/leafhub/protocol/interest"
+)
+
+// Leaf timing defaults, nats-server's (spec 5.2).
+const (
+	// DefaultLoopDelay is the wait before re-dialling after "Loop detected".
+	DefaultLoopDelay = 30 * time.Second
+	// DefaultPermViolationDelay follows a permission violation this soliciting side detected.
+	DefaultPermViolationDelay = 30 * time.Second
+	// DefaultSameClusterDelay follows "remote leafnode has same cluster name".
+	DefaultSameClusterDelay = 30 * time.Second
+	// DefaultMinVersionDelay follows a minimum-version rejection.
+	DefaultMinVersionDelay = 5 * time.Second
+	// connectInfoWait is how long a soliciting side waits for the hub's
+	// connect_info INFO after its CONNECT.
+	connectInfoWait = 2 * time.Second
+	// firstLeafPing is the longest wait for the first PING on a leaf connection.
+	firstLeafPing = time.Second
+)
+
+// LeafDelays are the connect delays a solicited leaf asks its remote for.
+// Tests shorten them; the defaults are nats-server's.
+type LeafDelays struct {
+	Loop, PermViolation, SameCluster, MinVersion time.Duration
+}
+
+// DefaultLeafDelays returns nats-server's delays.
+func DefaultLeafDelays() LeafDelays {
+	return LeafDelays{Loop: DefaultLoopDelay, PermViolation: DefaultPermViolationDelay,
+		SameCluster: DefaultSameClusterDelay, MinVersion: DefaultMinVersionDelay}
+}
+
+// LeafRemote is what a solicited leaf connection knows of the remote that
+// dialled it.
+type LeafRemote struct {
+	PID  *actor.PID // the remote actor
+	Opts *config.RemoteLeafOpts
+	URL  *url.URL // the URL dialled
+	// Creds are the credentials to send (from the URL, or saved from the
+	// configured URLs for a discovered one).
+	Creds *url.Userinfo
+}
+
+// DiscoveredURLs tells a remote actor the hub's leafnode URLs (INFO
+// leafnode_urls), for its rotation.
+type DiscoveredURLs struct {
+	URLs []string
+}
+
+// LeafMeta is the monitoring view of a leaf connection's handshake.
+type LeafMeta struct {
+	Name, Account, RemoteAccount string
+	Spoke, Isolated             bool
+	Cluster                     string
+}
+
+// leafState is where a leaf connection is in its handshake.
+type leafState uint8
+
+const (
+	leafWaitConnect     leafState = iota // accept side: INFO sent, waiting for CONNECT
+	leafWaitInfo                         // solicit side: waiting for the hub's INFO
+	leafWaitConnectInfo                  // solicit side: CONNECT sent, waiting for connect_info
+	leafJoining                          // asked the account to join
+	leafReady
+)
+
+// leaf is the actor of one leaf connection, accepted on the leafnode port
+// (remote == nil) or solicited by a remote actor.
+type leaf struct {
+	base
+	remote *LeafRemote
+
+	state         leafState
+	nonce         string // accept side: the nonce we sent
+	hubRole       bool   // we are the hub of this peer
+	isolated      bool
+	cluster       string // the peer's cluster
+	name          string // the peer's server name
+	remoteAccount string
+	headers       bool
+	system        bool // bound to the system account
+	perms         *leafPerms
+	keys          map[interest.Key]*route.Sub // interest received from the peer
+	authTimer     timer
+	infoTimer     timer
+}
+
+// Messages from the leaf reader.
+type (
+	leafConnectOp struct {
+		raw   []byte
+		reply chan *leafVerdict
+	}
+	leafInfoOp struct {
+		raw   []byte
+		reply chan *leafVerdict
+	}
+	lsubOp struct {
+		subject, queue string
+		weight         int
+		done           chan struct{}
+	}
+	lunsubOp struct {
+		subject, queue string
+		done           chan struct{}
+	}
+	leafErrOp struct{ text string }
+)
+
+// leafVerdict tells the reader what the actor settled (CONNECT or INFO).
+type leafVerdict struct {
+	ok    bool
+	acc   *route.Account
+	perms *leafPerms
+}
+
+func (l *leaf) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *actor.Started:
+		l.start(c)
+	case *inbound:
+		<-m.io.credits
+		if m.io != l.io {
+			return
+		}
+		switch op := m.op.(type) {
+		case *leafConnectOp:
+			op.reply <- l.connect(c, op.raw)
+		case *leafInfoOp:
+			op.reply <- l.info(c, op.raw)
+		case *lsubOp:
+			l.lsub(c, op)
+		case *lunsubOp:
+			l.lunsub(c, op)
+		case *leafErrOp:
+			l.peerErr(c, op.text)
+		}
+	case *account.JoinLeafResult:
+		l.joined(c, m)
+	case *account.Evict:
+		l.sendErr(m.ErrText)
+		l.close(c, DuplicateRemoteLeafnode)
+	case *account.InterestRequest:
+		subs := make([]*route.Sub, 0, len(l.keys))
+		for _, s := range l.keys {
+			subs = append(subs, s)
+		}
+		c.Send(m.Account, &account.InterestReport{Member: c.Self(), Subs: subs})
+	case *tick:
+		l.onTick(c, m)
+	case *readerDone:
+		if m.io == l.io {
+			if m.errText != "" {
+				l.sendErr(m.errText)
+			}
+			l.close(c, m.reason)
+		}
+	case *outFailed:
+		l.close(c, m.reason)
+	case *Fault:
+		panic("conn: injected leaf fault")
+	case *actor.Stopping:
+		l.authTimer.stop()
+		l.infoTimer.stop()
+		l.shutdown()
+		l.log.Info("leafnode connection closed", zap.String("reason", l.st.Reason().String()),
+			zap.String("remote_name", l.name))
+	}
+}
+
+func (l *leaf) start(c actor.Context) {
+	root, self := c.ActorSystem().Root, c.Self()
+	l.keys = make(map[interest.Key]*route.Sub)
+	l.newEndpoint(c, route.KindLeaf, 0) // leaf connections are exempt from max_pending
+	opts := l.env.Opts
+	r := newLeafReader(l, root, self)
+	if l.remote == nil {
+		l.state = leafWaitConnect
+		l.hubRole = true
+		l.nonce = newNonce()
+		info := l.env.LeafInfo
+		info.ClientID = l.st.CID
+		info.Nonce = l.nonce
+		l.queueInfo(&info)
+		r.parser.RequireConnect = true
+		l.authTimer.arm(root, self, tickAuth, opts.LeafNode.AuthTimeout)
+	} else {
+		l.state = leafWaitInfo
+		r.firstRead = l.remote.Opts.FirstInfoTimeout
+	}
+	l.startWriter()
+	l.io.rwg.Add(1)
+	go r.run(r)
+}
+
+// connect processes a leaf's CONNECT on the accept side (spec 2.5).
+func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
+	fail := &leafVerdict{}
+	if l.remote != nil || l.state != leafWaitConnect {
+		l.close(c, ProtocolViolation)
+		return fail
+	}
+	var ci protocol.ConnectInfo
+	if err := json.Unmarshal(raw, &ci); err != nil {
+		l.close(c, ParseError)
+		return fail
+	}
+	l.authTimer.stop()
+	id, ok := l.env.Auth.CheckLeaf(auth.Credentials{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig}, l.nonce)
+	ref := (*AccountRef)(nil)
+	if ok {
+		ref = l.env.Accounts[id.Account]
+	}
+	if !ok || ref == nil {
+		l.log.Debug("leafnode authorization violation", zap.String("user", ci.User))
+		return l.refuse(c, protocol.ErrTextAuthViolation, AuthenticationViolation)
+	}
+	switch {
+	case ci.Lang != "":
+		return l.refuse(c, protocol.ErrTextLeafPortClient, WrongPort)
+	case strings.Contains(ci.Cluster, " "):
+		return l.refuse(c, protocol.ErrTextClusterNameSpaces, ProtocolViolation)
+	case ci.Cluster == "_":
+		return l.refuse(c, protocol.ErrTextClusterNameReserved, ProtocolViolation)
+	case ci.Cluster != "" && ci.Cluster == l.env.ClusterName:
+		return l.refuse(c, protocol.ErrTextSameClusterName, ClusterNamesIdentical)
+	case ci.Gateway != "":
+		return l.refuse(c, protocol.GatewayRejectedText(ci.Gateway), WrongGateway)
+	}
+	l.hubRole = !ci.IsHub
+	l.isolated = l.env.Opts.LeafNode.Isolate || ci.Isolate
+	l.cluster, l.name, l.remoteAccount = ci.Cluster, ci.Name, ci.RemoteAccount
+	l.headers = ci.Headers
+	sys := ref.Route.Name == l.env.SystemAccount
+	l.perms = newLeafPerms(id.Perms, ci.DenyPub, sys, l.hubRole)
+	l.setLeaf(ref)
+	l.st.meta.Store(&Meta{Name: ci.Name, Version: ci.Version, User: id.User, Account: ref.Route.Name})
+
+	info := l.env.LeafInfo
+	info.ClientID = l.st.CID
+	info.ConnectInfo = true
+	info.RemoteAccount = ref.Route.Name
+	info.IsSystemAccount = sys
+	if p := id.Perms.ConfigPermissions(); p != nil {
+		info.Import = wirePermission(p.Subscribe)
+		info.Export = wirePermission(p.Publish)
+	}
+	l.queueInfo(&info)
+	l.join(c, ref, false)
+	l.log.Info("leafnode connection accepted", zap.String("remote_name", l.name), zap.String("account", ref.Route.Name),
+		zap.Bool("is_spoke", !l.hubRole))
+	return &leafVerdict{ok: true, acc: ref.Route, perms: l.perms}
+}
+
+func (l *leaf) refuse(c actor.Context, text string, r CloseReason) *leafVerdict {
+	l.sendErr(text)
+	l.close(c, r)
+	return &leafVerdict{}
+}
+
+// setLeaf records the negotiated state on the endpoint and binds the account.
+func (l *leaf) setLeaf(ref *AccountRef) {
+	l.ep.Leaf = &route.LeafInfo{HubRole: l.hubRole, Cluster: l.cluster}
+	l.ep.Leaf.SetDeliver(l.perms.deliver)
+	l.ep.SetFlags(false, l.headers && l.env.LeafInfo.Headers)
+	l.st.leafMeta.Store(&LeafMeta{Name: l.name, Account: ref.Route.Name, RemoteAccount: l.remoteAccount,
+		Spoke: !l.hubRole, Isolated: l.isolated, Cluster: l.cluster})
+	l.log = l.log.With(zap.String("account", ref.Route.Name))
+}
+
+// join binds the account and asks it to announce its interest to the peer.
+func (l *leaf) join(c actor.Context, ref *AccountRef, checkLoop bool) {
+	l.acc = ref
+	l.state = leafJoining
+	jl := &account.JoinLeaf{Member: c.Self(), EP: l.ep, CheckLoop: checkLoop,
+		Target:   interest.Target{HubRole: l.hubRole, Cluster: l.cluster, Isolated: l.isolated},
+		Announce: l.perms.announce}
+	if l.remote == nil {
+		jl.Name, jl.RemoteAccount = l.name, l.remoteAccount
+	}
+	c.Request(ref.PID, jl)
+}
+
+func (l *leaf) joined(c actor.Context, m *account.JoinLeafResult) {
+	if l.state != leafJoining {
+		return
+	}
+	if m.Loop {
+		l.loop(c)
+		return
+	}
+	l.state = leafReady
+	root, self := c.ActorSystem().Root, c.Self()
+	l.pingTimer.arm(root, self, tickPing, jitter(min(l.env.Opts.PingInterval, firstLeafPing)))
+	if l.remote != nil {
+		l.log.Info("leafnode connection established", zap.String("remote_name", l.name),
+			zap.String("url", redactURL(l.remote.URL)))
+	}
+}
+
+// loop reports a loop to the peer and closes; a soliciting side waits.
+func (l *leaf) loop(c actor.Context) {
+	name := ""
+	if l.acc != nil {
+		name = l.acc.Route.Name
+	}
+	l.log.Error("loop detected for leafnode account; delaying the next connect attempt",
+		zap.String("account", name), zap.Duration("delay", l.env.LeafDelays.Loop))
+	l.sendErr(protocol.LoopDetectedText(name))
+	l.delay(l.env.LeafDelays.Loop)
+	l.close(c, ProtocolViolation)
+}
+
+// delay asks the remote to wait before dialling again (solicited only).
+func (l *leaf) delay(d time.Duration) {
+	if l.remote != nil {
+		l.st.connectDelay.Store(int64(d))
+	}
+}
+
+// info processes an INFO from the hub on the solicit side (spec 2.4.2, 2.6).
+func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
+	fail := &leafVerdict{}
+	if l.remote == nil {
+		// INFO after CONNECT on the accept side: only a soliciting side may
+		// receive connect_info.
+		var probe protocol.ServerInfo
+		if json.Unmarshal(raw, &probe) == nil && (probe.ConnectInfo || probe.RemoteAccount != "") {
+			return l.refuse(c, protocol.ErrTextAuthViolation, AuthenticationViolation)
+		}
+		return &leafVerdict{ok: true}
+	}
+	var si protocol.ServerInfo
+	if err := json.Unmarshal(raw, &si); err != nil {
+		l.close(c, ParseError)
+		return fail
+	}
+	switch l.state {
+	case leafWaitInfo:
+		if si.ClientID == 0 || (len(si.LeafNodeURLs) == 0 && !si.InfoOnConnect) {
+			l.log.Error("attempted to connect to wrong port (not a leafnode port?)", zap.String("url", redactURL(l.remote.URL)))
+			l.close(c, WrongPort)
+			return fail
+		}
+		if strings.Contains(si.Cluster, " ") {
+			return l.refuse(c, protocol.ErrTextClusterNameSpaces, ProtocolViolation)
+		}
+		if si.Cluster == "_" {
+			return l.refuse(c, protocol.ErrTextClusterNameReserved, ProtocolViolation)
+		}
+		l.name = si.Name
+		if l.name == "" {
+			l.name = si.ID
+		}
+		l.cluster = si.Cluster
+		l.headers = si.Headers
+		l.hubRole = l.remote.Opts.Hub
+		l.isolated = l.remote.Opts.Isolate
+		ref := l.env.Accounts[l.remote.Opts.LocalAccount]
+		if ref == nil {
+			l.log.Error("remote's local account does not exist", zap.String("account", l.remote.Opts.LocalAccount))
+			l.close(c, MissingAccount)
+			return fail
+		}
+		l.system = ref.Route.Name == l.env.SystemAccount
+		l.perms = newLeafPerms(hubPerms(&si), nil, l.system, l.hubRole)
+		l.setLeaf(ref)
+		l.learnURLs(c, &si)
+		l.st.meta.Store(&Meta{Name: l.name, Version: si.Version, Account: ref.Route.Name})
+		l.sendConnect(&si, ref)
+		if si.InfoOnConnect {
+			l.state = leafWaitConnectInfo
+			l.infoTimer.arm(c.ActorSystem().Root, c.Self(), tickConnectInfo, connectInfoWait)
+		} else {
+			l.join(c, ref, true)
+		}
+		return &leafVerdict{ok: true, acc: ref.Route, perms: l.perms}
+	case leafWaitConnectInfo:
+		if !si.ConnectInfo {
+			return &leafVerdict{ok: true}
+		}
+		l.infoTimer.stop()
+		l.remoteAccount = si.RemoteAccount
+		verdict := &leafVerdict{ok: true}
+		if si.Import != nil || si.Export != nil {
+			l.setPerms(c, &si)
+			verdict.perms = l.perms
+		}
+		l.learnURLs(c, &si)
+		meta := *l.st.leafMeta.Load()
+		meta.RemoteAccount = si.RemoteAccount
+		l.st.leafMeta.Store(&meta)
+		l.join(c, l.env.Accounts[l.remote.Opts.LocalAccount], true)
+		return verdict
+	default:
+		// An asynchronous INFO: new URLs, new permissions.
+		l.learnURLs(c, &si)
+		if si.Import != nil || si.Export != nil {
+			l.setPerms(c, &si)
+			if l.acc != nil && l.state == leafReady {
+				c.Send(l.acc.PID, &account.SetAnnounce{Member: c.Self(), Announce: l.perms.announce})
+			}
+			return &leafVerdict{ok: true, perms: l.perms}
+		}
+		return &leafVerdict{ok: true}
+	}
+}
+
+// setPerms applies the permissions a hub's INFO carries (solicit side).
+func (l *leaf) setPerms(c actor.Context, si *protocol.ServerInfo) {
+	l.perms = newLeafPerms(hubPerms(si), nil, l.system, l.hubRole)
+	l.ep.Leaf.SetDeliver(l.perms.deliver)
+}
+
+func (l *leaf) learnURLs(c actor.Context, si *protocol.ServerInfo) {
+	if len(si.LeafNodeURLs) > 0 && !l.remote.Opts.IgnoreDiscoveredServers {
+		c.Send(l.remote.PID, &DiscoveredURLs{URLs: si.LeafNodeURLs})
+	}
+}
+
+// sendConnect sends the solicit side's CONNECT (spec 2.3).
+func (l *leaf) sendConnect(si *protocol.ServerInfo, ref *AccountRef) {
+	ci := protocol.ConnectInfo{
+		Version:       l.env.Info.Version,
+		ServerID:      l.env.Info.ID,
+		Name:          l.env.Info.Name,
+		Cluster:       l.env.ClusterName,
+		Headers:       l.env.LeafInfo.Headers && si.Headers,
+		IsHub:         l.remote.Opts.Hub,
+		Isolate:       l.remote.Opts.RequestIsolation,
+		Compression:   config.CompressionNotSupported,
+		RemoteAccount: ref.Route.Name,
+		Protocol:      1,
+	}
+	if u := l.remote.Creds; u != nil {
+		ci.User = u.Username()
+		if p, ok := u.Password(); ok {
+			ci.Pass = p
+		} else {
+			ci.Token = ci.User
+		}
+	}
+	b, err := protocol.AppendConnect(nil, &ci)
+	if err != nil {
+		l.log.Error("cannot encode CONNECT", zap.Error(err))
+		return
+	}
+	l.ep.Out.QueueRaw(b)
+	l.ep.Out.Signal()
+}
+
+// lsub applies an LS+ from the peer (spec 3.4).
+func (l *leaf) lsub(c actor.Context, op *lsubOp) {
+	if l.acc == nil {
+		l.sendErr(protocol.ErrTextAuthViolation)
+		l.close(c, AuthenticationViolation)
+		close(op.done)
+		return
+	}
+	if op.subject == l.acc.LDS {
+		close(op.done)
+		l.loop(c)
+		return
+	}
+	if !interest.Exempt(op.subject) && protocol.IsLiteral(op.subject) && !l.perms.deliver(op.subject) {
+		if l.hubRole {
+			l.sendErr(protocol.PermSubText(op.subject, ""))
+			l.delay(l.env.LeafDelays.PermViolation)
+			l.close(c, ProtocolViolation)
+			close(op.done)
+			return
+		}
+		l.ack(c, op.done)
+		return
+	}
+	if !protocol.ValidSubject(op.subject) {
+		l.sendErr(protocol.ErrTextInvalidSubscription)
+		l.ack(c, op.done)
+		return
+	}
+	k := interest.Key{Subject: op.subject, Queue: op.queue}
+	old := l.keys[k]
+	if old != nil && (op.queue == "" || old.Weight == op.weight) {
+		l.ack(c, op.done)
+		return
+	}
+	s := &route.Sub{Subject: op.subject, Queue: op.queue, EP: l.ep}
+	if op.queue != "" {
+		s.Weight = op.weight
+	}
+	l.keys[k] = s
+	l.keysChanged()
+	d := &account.Delta{Member: c.Self(), Add: []*route.Sub{s}, Done: op.done}
+	if old != nil {
+		d.Remove = []*route.Sub{old}
+	}
+	c.Send(l.acc.PID, d)
+}
+
+func (l *leaf) lunsub(c actor.Context, op *lunsubOp) {
+	k := interest.Key{Subject: op.subject, Queue: op.queue}
+	s := l.keys[k]
+	if s == nil || l.acc == nil {
+		l.ack(c, op.done)
+		return
+	}
+	delete(l.keys, k)
+	l.keysChanged()
+	c.Send(l.acc.PID, &account.Delta{Member: c.Self(), Remove: []*route.Sub{s}, Done: op.done})
+}
+
+func (l *leaf) keysChanged() {
+	l.st.numSubs.Store(int32(len(l.keys)))
+	subjects := make([]string, 0, len(l.keys))
+	for k := range l.keys {
+		subjects = append(subjects, k.Subject)
+	}
+	l.st.subjects.Store(&subjects)
+}
+
+// peerErr reacts to an -ERR from the peer (spec 2.10): log; loops close at
+// once; some texts make the soliciting side wait before the next attempt.
+func (l *leaf) peerErr(c actor.Context, text string) {
+	l.log.Warn("leafnode error from the peer", zap.String("error", text), zap.String("remote_name", l.name))
+	switch protocol.LeafErrReactionOf(text) {
+	case protocol.ReactLoop:
+		l.delay(l.env.LeafDelays.Loop)
+		l.close(c, ProtocolViolation)
+	case protocol.ReactSameCluster:
+		l.delay(l.env.LeafDelays.SameCluster)
+	case protocol.ReactMinVersion:
+		l.delay(l.env.LeafDelays.MinVersion)
+	}
+}
+
+func (l *leaf) onTick(c actor.Context, m *tick) {
+	switch m.kind {
+	case tickAuth:
+		if l.authTimer.current(m) && l.state == leafWaitConnect {
+			l.sendErr(protocol.ErrTextAuthTimeout)
+			l.close(c, AuthenticationTimeout)
+		}
+	case tickConnectInfo:
+		if l.infoTimer.current(m) && l.state == leafWaitConnectInfo {
+			l.sendErr(protocol.ErrTextStaleLeafConnect)
+			l.close(c, StaleConnection)
+		}
+	case tickPing:
+		if !l.pingTimer.current(m) {
+			return
+		}
+		if l.stale(c) {
+			l.env.Totals.StaleConnections.Add(1)
+			l.env.Totals.StaleConnectionLeafs.Add(1)
+			return
+		}
+		interval := l.env.Opts.PingInterval
+		// A spoke-role connection always pings; a hub-role one when idle.
+		if !l.hubRole || time.Since(l.st.LastActivity()) >= interval || l.pings.sent.Load() == 0 {
+			l.sendPing()
+		}
+		l.pingTimer.arm(c.ActorSystem().Root, c.Self(), tickPing, interval)
+	}
+}
+
+func redactURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,110 @@
+package conn
+
+import (
+	"strings"
+
+	"github.com/leafhub/leafhub/actors/auth"
+	"github.com/leafhub/leafhub/config"
+	"github.com/leafhub/leafhub/protocol"
+)
+
+// leafPerms are the three permission questions of a leaf connection (spec
+// 12): may we deliver a subject to the peer, may we announce interest in it,
+// may we accept a message on it from the peer. Immutable; a change of
+// permissions builds a new one.
+type leafPerms struct {
+	user    *auth.Perms // nil: no limits
+	denyPub []string    // CONNECT deny_pub (accept side)
+	js      []string    // JetStream denies, both directions
+	hubRole bool
+}
+
+// jsDenies are the subjects a server without JetStream denies on its leaf
+// connections in both directions (spec 14.1); sysJSDenies are added when the
+// connection is bound to the system account.
+var (
+	jsDenies    = []string{"$JS.API.>", "$KV.>", "$OBJ.>"}
+	sysJSDenies = []string{"$JS.API.>", "$KV.>", "$OBJ.>", "$JSC.>", "$NRG.>"}
+)
+
+// Prefixes whose inbound messages bypass the acceptance check.
+var leafAcceptBypass = []string{"_R_.", "$JS.ACK.", "_GR_.", "$GR."}
+
+// newLeafPerms builds a connection's permissions. On a hub-role connection
+// user is the bound user's permissions, read in reverse (the user describes
+// the leaf as our client); on a spoke-role connection user describes what
+// the hub lets us do (its INFO import and export).
+func newLeafPerms(user *auth.Perms, denyPub []string, system, hubRole bool) *leafPerms {
+	js := jsDenies
+	if system {
+		js = sysJSDenies
+	}
+	return &leafPerms{user: user, denyPub: denyPub, js: js, hubRole: hubRole}
+}
+
+func matchAny(patterns []string, subject string) bool {
+	for _, p := range patterns {
+		if protocol.SubjectMatches(p, subject) {
+			return true
+		}
+	}
+	return false
+}
+
+// deliver: may a message on subject be sent to the peer.
+func (p *leafPerms) deliver(subject string) bool {
+	if matchAny(p.js, subject) || matchAny(p.denyPub, subject) {
+		return false
+	}
+	if p.hubRole {
+		return p.user.CanSubscribe(subject, "")
+	}
+	return p.user.CanPublish(subject)
+}
+
+// announce: may interest in subject be announced to the peer.
+func (p *leafPerms) announce(subject string) bool {
+	if matchAny(p.js, subject) {
+		return false
+	}
+	if p.hubRole {
+		return p.user.CanAnnounce(subject)
+	}
+	return p.user.CanSubscribe(subject, "")
+}
+
+// accept: may a message from the peer on subject be delivered here.
+func (p *leafPerms) accept(subject []byte) bool {
+	for _, b := range leafAcceptBypass {
+		if strings.HasPrefix(string(subject), b) {
+			return true
+		}
+	}
+	if p.hubRole {
+		return p.user.CanPublish(string(subject))
+	}
+	return p.user.CanSubscribe(string(subject), "")
+}
+
+// hubPerms turns the import/export of a hub's INFO into permissions of
+// ours: publish = export, subscribe = import.
+func hubPerms(si *protocol.ServerInfo) *auth.Perms {
+	if si.Import == nil && si.Export == nil {
+		return nil
+	}
+	conv := func(sp *protocol.SubjectPermission) *config.SubjectPermission {
+		if sp == nil {
+			return nil
+		}
+		return &config.SubjectPermission{Allow: sp.Allow, Deny: sp.Deny}
+	}
+	return auth.Compile(&config.Permissions{Publish: conv(si.Export), Subscribe: conv(si.Import)})
+}
+
+// wirePermission is a configured permission as INFO import/export carry it.
+func wirePermission(sp *config.SubjectPermission) *protocol.SubjectPermission {
+	if sp == nil {
+		return nil
+	}
+	return &protocol.SubjectPermission{Allow: sp.Allow, Deny: sp.Deny}
+}

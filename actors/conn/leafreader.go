@@ -1,0 +1,137 @@
+package conn
+
+import (
+	"bytes"
+	"errors"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/leafhub/leafhub/protocol"
+)
+
+// errLeafPermission: a hub-role peer sent a message it may not publish.
+var errLeafPermission = errors.New("leafnode publish permission violation")
+
+// leafReader reads a leaf connection: LS+/LS- and the handshake go to the
+// actor, LMSG is routed here on the data path.
+type leafReader struct {
+	readerCore
+	perms    *leafPerms
+	hubRole  bool
+	accepted bool // accept side
+	bound    bool
+}
+
+func newLeafReader(l *leaf, root *actor.RootContext, self *actor.PID) *leafReader {
+	opts := l.env.Opts
+	return &leafReader{
+		readerCore: newReaderCore(&l.base, root, self, protocol.LeafMode, protocol.Limits{
+			MaxControlLine: int(opts.MaxControlLine) * protocol.LeafControlLineFactor,
+			MaxPayload:     int(opts.MaxPayload)}),
+		accepted: l.remote == nil,
+	}
+}
+
+// verdict waits for the actor's answer to a handshake step.
+func (r *leafReader) verdict(op any, reply chan *leafVerdict) error {
+	r.pub.Flush()
+	if !r.io.send(r.root, r.self, op) {
+		return errStop
+	}
+	var v *leafVerdict
+	select {
+	case v = <-reply:
+	case <-r.io.done:
+		return errStop
+	}
+	if !v.ok {
+		return errStop
+	}
+	if v.acc != nil {
+		r.pub.SetAccount(v.acc)
+		r.bound = true
+	}
+	if v.perms != nil {
+		r.perms = v.perms
+		r.hubRole = v.perms.hubRole
+	}
+	return nil
+}
+
+// Connect: the accept side's handshake.
+func (r *leafReader) Connect(arg []byte) error {
+	reply := make(chan *leafVerdict, 1)
+	if err := r.verdict(&leafConnectOp{raw: bytes.Clone(arg), reply: reply}, reply); err != nil {
+		return err
+	}
+	r.parser.RequireConnect = false
+	return nil
+}
+
+// Info: the solicit side's handshake and asynchronous updates.
+func (r *leafReader) Info(arg []byte) error {
+	reply := make(chan *leafVerdict, 1)
+	if err := r.verdict(&leafInfoOp{raw: bytes.Clone(arg), reply: reply}, reply); err != nil {
+		return err
+	}
+	r.clearFirstRead()
+	return nil
+}
+
+func (r *leafReader) LSub(subject, queue []byte, weight int) error {
+	op := &lsubOp{subject: string(subject), queue: string(queue), weight: weight, done: make(chan struct{})}
+	return r.control(op, op.done)
+}
+
+func (r *leafReader) LUnsub(subject, queue []byte) error {
+	op := &lunsubOp{subject: string(subject), queue: string(queue), done: make(chan struct{})}
+	return r.control(op, op.done)
+}
+
+// LMsg routes a message from the peer once its earlier LS+/LS- are in effect.
+func (r *leafReader) LMsg(subject, reply []byte, queues [][]byte, hdrLen int, msg []byte) error {
+	if !r.bound {
+		return errStop
+	}
+	if !r.wait() {
+		return errStop
+	}
+	if r.perms != nil && !r.perms.accept(subject) {
+		if r.hubRole {
+			r.sendErr(protocol.PermPubText(string(subject)))
+			return errLeafPermission
+		}
+		return nil // a spoke-role connection drops it silently
+	}
+	r.ep.InMsgs.Add(1)
+	r.ep.InBytes.Add(int64(len(msg)))
+	r.pub.PublishFromLeaf(subject, reply, queues, hdrLen, msg)
+	return nil
+}
+
+// Ping answers PONG once earlier LS+/LS- are in effect.
+func (r *leafReader) Ping() error {
+	if !r.wait() {
+		return errStop
+	}
+	r.queue(pongLine)
+	return nil
+}
+
+// Err hands the peer's -ERR to the actor, which decides (spec 2.10).
+func (r *leafReader) Err(text []byte) error {
+	if !r.io.send(r.root, r.self, &leafErrOp{text: string(text)}) {
+		return errStop
+	}
+	return nil
+}
+
+// OK is ignored on leaf connections.
+func (r *leafReader) OK() error { return nil }
+
+// Client operations never reach a leaf-mode handler: the parser refuses them.
+
+func (r *leafReader) Pub(_, _ []byte, _ int, _ []byte) error     { return protocol.ErrUnknownOp }
+func (r *leafReader) Sub(_, _, _ []byte) error                  { return protocol.ErrUnknownOp }
+func (r *leafReader) Unsub(_ []byte, _ int) error               { return protocol.ErrUnknownOp }
+func (r *leafReader) Msg(_, _, _ []byte, _ int, _ []byte) error { return protocol.ErrUnknownOp }

@@ -1,0 +1,328 @@
+// Package remote implements the remote actor: one per entry of
+// leafnodes.remotes. It owns the URL list and its rotation, dials, hands a
+// successful dial to the connections supervisor as a solicited leaf
+// connection, watches it, and when it ends schedules the next dial: one
+// reconnect interval after a connection, interval plus jitter after a failed
+// dial, plus the delay the connection asked for (30 s after a loop, ...).
+//
+// # Concurrency
+//
+// The dial runs in a goroutine with a context that Stopping cancels; it
+// hands the socket over through an atomic slot, so a stop never leaks it.
+// Timers send generation-tagged messages; stale ones are ignored. Status is
+// an immutable snapshot behind an atomic pointer, read by monitoring.
+package remote
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/zap"
+
+	"github.com/leafhub/leafhub/actors/conn"
+	"github.com/leafhub/leafhub/config"
+)
+
+// State of a remote, as monitoring shows it.
+const (
+	StateConnecting = "connecting"
+	StateConnected  = "connected"
+	StateWaiting    = "waiting"
+	StateDisabled   = "disabled"
+)
+
+// Status is one remote's state, for monitoring.
+type Status struct {
+	Index        int       `json:"index"`
+	LocalAccount string    `json:"local_account"`
+	URLs         []string  `json:"urls"`
+	State        string    `json:"state"`
+	URL          string    `json:"url,omitempty"`
+	Reason       string    `json:"reason,omitempty"`
+	Attempts     int       `json:"attempts"`
+	NextAttempt  time.Time `json:"next_attempt,omitzero"`
+	Since        time.Time `json:"since"`
+	CID          uint64    `json:"cid,omitempty"`
+}
+
+// Shared is the remote's state that outlives an actor incarnation.
+type Shared struct {
+	status atomic.Pointer[Status]
+	leaf   *actor.PID // the current connection's actor; actor goroutine only
+	leafSt *conn.State
+}
+
+// Status returns the current status.
+func (s *Shared) Status() *Status { return s.status.Load() }
+
+// Fault makes the remote actor panic. Test-only fault injection.
+type Fault struct{}
+
+// Config is what a remote actor needs.
+type Config struct {
+	Index    int
+	Opts     *config.RemoteLeafOpts
+	Interval time.Duration // leafnodes.reconnect
+	Conns    *actor.PID    // the connections supervisor
+	Log      *zap.Logger
+}
+
+// Props returns the props of a remote actor.
+func Props(cfg Config, sh *Shared) *actor.Props {
+	st := &Status{Index: cfg.Index, LocalAccount: cfg.Opts.LocalAccount, URLs: hostPorts(cfg.Opts.URLs),
+		State: StateConnecting, Since: time.Now()}
+	if cfg.Opts.Disabled {
+		st.State = StateDisabled
+	}
+	sh.status.CompareAndSwap(nil, st)
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &Actor{cfg: cfg, sh: sh, log: cfg.Log.With(zap.Int("remote", cfg.Index))}
+	})
+}
+
+// Actor is the remote actor.
+type Actor struct {
+	cfg Config
+	sh  *Shared
+	log *zap.Logger
+
+	urls      []*url.URL // working list
+	last      *url.URL   // used by the last attempt
+	creds     *url.Userinfo
+	attempts  int
+	connected bool // ever connected (changes the logging cadence)
+
+	gen    uint64
+	timer  *time.Timer
+	cancel context.CancelFunc
+	dialWG sync.WaitGroup
+	slot   atomic.Pointer[dialed]
+}
+
+// dialed is a successful dial handed from the dial goroutine.
+type dialed struct {
+	conn net.Conn
+	url  *url.URL
+}
+
+type dialDone struct {
+	gen uint64
+	url *url.URL
+	err error
+}
+
+type redial struct{ gen uint64 }
+
+// IgnoreDeadLetterLogging: a tick after a stop is not worth a log line.
+func (*redial) IgnoreDeadLetterLogging() {}
+
+// IgnoreDeadLetterLogging: as above for a late dial result.
+func (*dialDone) IgnoreDeadLetterLogging() {}
+
+// Receive handles one message.
+func (a *Actor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *actor.Started:
+		a.start(c)
+	case *dialDone:
+		a.dialFinished(c, m)
+	case *redial:
+		if m.gen == a.gen {
+			a.dial(c)
+		}
+	case *conn.LeafSpawned:
+		if m.PID == nil {
+			a.wait(c, "the connection could not start", a.cfg.Interval)
+			return
+		}
+		a.sh.leaf, a.sh.leafSt = m.PID, m.State
+		c.Watch(m.PID)
+		a.setStatus(func(s *Status) { s.State, s.CID, s.Reason = StateConnected, m.State.CID, "" })
+	case *actor.Terminated:
+		if a.sh.leaf == nil || m.Who.Id != a.sh.leaf.Id {
+			return
+		}
+		st := a.sh.leafSt
+		a.sh.leaf, a.sh.leafSt = nil, nil
+		reason := st.Reason().String()
+		extra := st.ConnectDelay()
+		if extra > 0 {
+			a.log.Warn("leafnode connection closed; delaying the next attempt", zap.String("reason", reason),
+				zap.Duration("delay", extra+a.cfg.Interval))
+		} else {
+			a.log.Info("leafnode connection closed; reconnecting", zap.String("reason", reason))
+		}
+		a.wait(c, reason, extra+a.cfg.Interval)
+	case *conn.DiscoveredURLs:
+		a.discovered(m.URLs)
+	case *Fault:
+		panic("remote: injected fault")
+	case *actor.Stopping, *actor.Restarting:
+		a.stop()
+	}
+}
+
+func (a *Actor) start(c actor.Context) {
+	a.urls = append([]*url.URL(nil), a.cfg.Opts.URLs...)
+	if !a.cfg.Opts.NoRandomize {
+		rand.Shuffle(len(a.urls), func(i, j int) { a.urls[i], a.urls[j] = a.urls[j], a.urls[i] })
+	}
+	for _, u := range a.cfg.Opts.URLs {
+		if u.User != nil {
+			a.creds = u.User
+			break
+		}
+	}
+	if a.cfg.Opts.Disabled {
+		a.log.Info("remote is disabled; not connecting")
+		return
+	}
+	if a.sh.leaf != nil {
+		// A restart while connected: keep watching the connection.
+		c.Watch(a.sh.leaf)
+		return
+	}
+	a.dial(c)
+}
+
+// next applies nats-server's rotation: the URL used last moves from the head
+// to the tail, then the head is used.
+func (a *Actor) next() *url.URL {
+	if len(a.urls) > 1 && a.last != nil && sameHost(a.urls[0], a.last) {
+		a.urls = append(a.urls[1:], a.urls[0])
+	}
+	a.last = a.urls[0]
+	return a.last
+}
+
+func (a *Actor) dial(c actor.Context) {
+	u := a.next()
+	a.attempts++
+	a.gen++
+	gen, self, root := a.gen, c.Self(), c.ActorSystem().Root
+	a.setStatus(func(s *Status) {
+		s.State, s.URL, s.Attempts, s.NextAttempt, s.Since = StateConnecting, u.Host, a.attempts, time.Time{}, time.Now()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	timeout := a.cfg.Opts.DialTimeout
+	a.dialWG.Add(1)
+	go func() {
+		defer a.dialWG.Done()
+		d := net.Dialer{Timeout: timeout}
+		nc, err := d.DialContext(ctx, "tcp", u.Host)
+		if err == nil {
+			a.slot.Store(&dialed{conn: nc, url: u})
+		}
+		root.Send(self, &dialDone{gen: gen, url: u, err: err})
+	}()
+}
+
+func (a *Actor) dialFinished(c actor.Context, m *dialDone) {
+	d := a.slot.Swap(nil)
+	if m.gen != a.gen {
+		if d != nil {
+			_ = d.conn.Close()
+		}
+		return
+	}
+	if m.err != nil || d == nil {
+		a.dialFailed(c, m)
+		return
+	}
+	a.attempts = 0
+	a.connected = true
+	creds := d.url.User
+	if creds == nil {
+		creds = a.creds
+	}
+	a.log.Debug("dialled the hub", zap.String("url", d.url.Redacted()))
+	c.Request(a.cfg.Conns, &conn.SpawnLeaf{Conn: d.conn, Remote: &conn.LeafRemote{
+		PID: c.Self(), Opts: a.cfg.Opts, URL: d.url, Creds: creds}})
+}
+
+func (a *Actor) dialFailed(c actor.Context, m *dialDone) {
+	// nats-server's cadence: the first failure and every 3600th before the
+	// first success; every failure once it has been connected.
+	msg := "error trying to connect to the remote hub; retrying"
+	fields := []zap.Field{zap.String("url", m.url.Redacted()), zap.Int("attempt", a.attempts), zap.Error(m.err)}
+	if a.connected || a.attempts == 1 || a.attempts%3600 == 0 {
+		a.log.Error(msg, fields...)
+	} else {
+		a.log.Debug(msg, fields...)
+	}
+	iv := a.cfg.Interval
+	a.wait(c, fmt.Sprintf("dial %s: %v", m.url.Host, m.err), iv+time.Duration(rand.Int64N(int64(iv)+1)))
+}
+
+// wait schedules the next dial after d.
+func (a *Actor) wait(c actor.Context, reason string, d time.Duration) {
+	if a.timer != nil {
+		a.timer.Stop()
+	}
+	a.gen++
+	gen, self, root := a.gen, c.Self(), c.ActorSystem().Root
+	a.timer = time.AfterFunc(d, func() { root.Send(self, &redial{gen: gen}) })
+	next := time.Now().Add(d)
+	a.setStatus(func(s *Status) {
+		s.State, s.Reason, s.NextAttempt, s.CID, s.Since = StateWaiting, reason, next, 0, time.Now()
+	})
+}
+
+// discovered rebuilds the URL list from a hub's leafnode_urls: the received
+// ones (minus configured duplicates), then the configured ones.
+func (a *Actor) discovered(hosts []string) {
+	configured := a.cfg.Opts.URLs
+	var list []*url.URL
+	seen := map[string]bool{}
+	for _, u := range configured {
+		seen[u.Host] = true
+	}
+	for _, h := range hosts {
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		list = append(list, &url.URL{Scheme: "nats-leaf", Host: h})
+	}
+	a.urls = append(list, configured...)
+	a.setStatus(func(s *Status) { s.URLs = hostPorts(a.urls) })
+}
+
+func (a *Actor) stop() {
+	a.gen++
+	if a.timer != nil {
+		a.timer.Stop()
+	}
+	if a.cancel != nil {
+		a.cancel()
+	}
+	a.dialWG.Wait()
+	if d := a.slot.Swap(nil); d != nil {
+		_ = d.conn.Close()
+	}
+}
+
+// setStatus publishes a changed copy of the status.
+func (a *Actor) setStatus(f func(*Status)) {
+	s := *a.sh.status.Load()
+	f(&s)
+	a.sh.status.Store(&s)
+}
+
+func sameHost(a, b *url.URL) bool { return a.Host == b.Host }
+
+func hostPorts(us []*url.URL) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.Host
+	}
+	return out
+}
