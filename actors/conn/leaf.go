@@ -66,8 +66,8 @@ type DiscoveredURLs struct {
 // LeafMeta is the monitoring view of a leaf connection's handshake.
 type LeafMeta struct {
 	Name, Account, RemoteAccount string
-	Spoke, Isolated             bool
-	Cluster                     string
+	Spoke, Isolated              bool
+	Cluster                      string
 }
 
 // leafState is where a leaf connection is in its handshake.

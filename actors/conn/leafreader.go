@@ -131,7 +131,7 @@ func (r *leafReader) OK() error { return nil }
 
 // Client operations never reach a leaf-mode handler: the parser refuses them.
 
-func (r *leafReader) Pub(_, _ []byte, _ int, _ []byte) error     { return protocol.ErrUnknownOp }
+func (r *leafReader) Pub(_, _ []byte, _ int, _ []byte) error    { return protocol.ErrUnknownOp }
 func (r *leafReader) Sub(_, _, _ []byte) error                  { return protocol.ErrUnknownOp }
 func (r *leafReader) Unsub(_ []byte, _ int) error               { return protocol.ErrUnknownOp }
 func (r *leafReader) Msg(_, _, _ []byte, _ int, _ []byte) error { return protocol.ErrUnknownOp }

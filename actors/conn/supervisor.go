@@ -63,13 +63,13 @@ type Supervisor struct {
 	env         *Env
 	mailbox     actor.MailboxProducer // of the client connection actors
 	leafMailbox actor.MailboxProducer // of the leaf connection actors
-	log     *zap.Logger
-	nextCID uint64
-	open    map[string]*State // by PID id
-	pids    map[uint64]*actor.PID
-	clients int
-	closed  []*State // ring, oldest first once full
-	closedN int
+	log         *zap.Logger
+	nextCID     uint64
+	open        map[string]*State // by PID id
+	pids        map[uint64]*actor.PID
+	clients     int
+	closed      []*State // ring, oldest first once full
+	closedN     int
 }
 
 // SupervisorProps returns the props of the connections supervisor; its

@@ -66,8 +66,8 @@ type Server struct {
 	name  string
 	start time.Time
 
-	sys      *actor.ActorSystem
-	reg      *obs.Registry
+	sys       *actor.ActorSystem
+	reg       *obs.Registry
 	hub       *actor.PID
 	accSup    *actor.PID
 	connsSup  *actor.PID
