@@ -115,10 +115,19 @@ func (a *Actor) propagate(add, remove []*route.Sub) {
 				continue
 			}
 			if l, ok := lv.smap.Apply(k, d); ok {
+				lv.count(l)
 				buf = appendLine(buf, l)
 			}
 		}
 		lv.write(buf)
+	}
+}
+
+func (lv *leafView) count(l interest.Line) {
+	if l.Add {
+		lv.ep.Leaf.LSPlusOut.Add(1)
+	} else {
+		lv.ep.Leaf.LSMinusOut.Add(1)
 	}
 }
 
@@ -130,6 +139,7 @@ func appendLine(buf []byte, l interest.Line) []byte {
 }
 
 func (lv *leafView) write(buf []byte) {
+	lv.ep.Leaf.Announced.Store(int64(lv.smap.Len()))
 	if len(buf) == 0 {
 		return
 	}
@@ -156,6 +166,7 @@ func (a *Actor) wanted(lv *leafView) map[interest.Key]int {
 func (a *Actor) resync(lv *leafView) {
 	var buf []byte
 	for _, l := range lv.smap.Sync(a.wanted(lv)) {
+		lv.count(l)
 		buf = appendLine(buf, l)
 	}
 	lv.write(buf)

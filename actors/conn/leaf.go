@@ -468,6 +468,7 @@ func (l *leaf) sendConnect(si *protocol.ServerInfo, ref *AccountRef) {
 
 // lsub applies an LS+ from the peer (spec 3.4).
 func (l *leaf) lsub(c actor.Context, op *lsubOp) {
+	l.st.lsPlusIn.Add(1)
 	if l.acc == nil {
 		l.sendErr(protocol.ErrTextAuthViolation)
 		l.close(c, AuthenticationViolation)
@@ -515,6 +516,7 @@ func (l *leaf) lsub(c actor.Context, op *lsubOp) {
 }
 
 func (l *leaf) lunsub(c actor.Context, op *lunsubOp) {
+	l.st.lsMinusIn.Add(1)
 	k := interest.Key{Subject: op.subject, Queue: op.queue}
 	s := l.keys[k]
 	if s == nil || l.acc == nil {

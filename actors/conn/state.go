@@ -98,7 +98,12 @@ type State struct {
 	subjects     atomic.Pointer[[]string]
 	leafMeta     atomic.Pointer[LeafMeta] // leaf connections, once the handshake settled
 	connectDelay atomic.Int64             // solicited leafs: extra wait before the next dial
+	lsPlusIn     atomic.Int64             // LS+ received (leafs)
+	lsMinusIn    atomic.Int64             // LS- received (leafs)
 }
+
+// LSIn is the number of LS+ and LS- received on a leaf connection.
+func (s *State) LSIn() (plus, minus int64) { return s.lsPlusIn.Load(), s.lsMinusIn.Load() }
 
 // Leaf returns the leaf handshake details (nil for clients and before).
 func (s *State) Leaf() *LeafMeta { return s.leafMeta.Load() }

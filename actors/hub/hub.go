@@ -66,17 +66,18 @@ type Server struct {
 	name  string
 	start time.Time
 
-	sys       *actor.ActorSystem
-	reg       *obs.Registry
-	hub       *actor.PID
-	accSup    *actor.PID
-	connsSup  *actor.PID
-	remoteSup *actor.PID
-	lnPIDs    []*actor.PID
-	accounts  map[string]*conn.AccountRef
-	remotes   []*remote.Shared
-	env       *conn.Env
-	delays    conn.LeafDelays
+	sys        *actor.ActorSystem
+	reg        *obs.Registry
+	hub        *actor.PID
+	accSup     *actor.PID
+	connsSup   *actor.PID
+	remoteSup  *actor.PID
+	lnPIDs     []*actor.PID
+	accounts   map[string]*conn.AccountRef
+	remotes    []*remote.Shared
+	remotePIDs []*actor.PID
+	env        *conn.Env
+	delays     conn.LeafDelays
 
 	clientLn net.Listener
 	leafLn   net.Listener

@@ -3,14 +3,19 @@ package hub
 import (
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/zap"
 
 	"github.com/leafhub/leafhub/actors/conn"
 	"github.com/leafhub/leafhub/actors/listen"
+	"github.com/leafhub/leafhub/actors/monitor"
 	"github.com/leafhub/leafhub/actors/remote"
+	"github.com/leafhub/leafhub/actors/route"
+	"github.com/leafhub/leafhub/config"
 )
 
 // startLeafListener opens the leafnode port when one is configured.
@@ -78,11 +83,43 @@ func (s *Server) startRemotes() error {
 		cfg := remote.Config{Index: i, Opts: r, Interval: s.opts.LeafNode.ReconnectInterval, Conns: s.connsSup,
 			Log: s.log.With(zap.String("kind", "remote"))}
 		props := remote.Props(cfg, sh).Configure(actor.WithMailbox(s.reg.Mailbox("remote")))
-		if _, err := spawnUnder(s.sys.Root, s.remoteSup, props, fmt.Sprintf("remote-%d", i)); err != nil {
+		pid, err := spawnUnder(s.sys.Root, s.remoteSup, props, fmt.Sprintf("remote-%d", i))
+		if err != nil {
 			return err
 		}
+		s.remotePIDs = append(s.remotePIDs, pid)
 		s.remotes = append(s.remotes, sh)
 	}
+	return nil
+}
+
+// remotez is the /remotez answer: every configured remote, connected or not.
+type remotez struct {
+	ID      string           `json:"server_id"`
+	Now     time.Time        `json:"now"`
+	Remotes []*remote.Status `json:"remotes"`
+}
+
+// Metrics lists the remotes for /metrics.
+func (z *remotez) Metrics() []monitor.RemoteMetric {
+	out := make([]monitor.RemoteMetric, len(z.Remotes))
+	for i, r := range z.Remotes {
+		out[i] = monitor.RemoteMetric{Index: r.Index, LocalAccount: r.LocalAccount, State: r.State, Attempts: r.Attempts}
+	}
+	return out
+}
+
+// Remotez reports every configured remote's state (beyond nats-server).
+func (s *Server) Remotez() any {
+	return &remotez{ID: s.id, Now: time.Now(), Remotes: s.Remotes()}
+}
+
+// FaultRemote makes remote i's actor panic (test-only fault injection).
+func (s *Server) FaultRemote(i int) error {
+	if i < 0 || i >= len(s.remotePIDs) {
+		return fmt.Errorf("no remote %d", i)
+	}
+	s.sys.Root.Send(s.remotePIDs[i], &remote.Fault{})
 	return nil
 }
 
@@ -93,4 +130,62 @@ func (s *Server) Remotes() []*remote.Status {
 		out[i] = r.Status()
 	}
 	return out
+}
+
+// Leafz reports /leafz.
+func (s *Server) Leafz(q monitor.LeafzOptions) (*monitor.Leafz, error) {
+	l, err := s.connections()
+	if err != nil {
+		return nil, err
+	}
+	z := &monitor.Leafz{ID: s.id, Now: time.Now(), Leafs: []*monitor.LeafInfo{}}
+	for _, st := range l.Open {
+		lm := st.Leaf()
+		ep := st.Endpoint()
+		if st.Kind != route.KindLeaf || lm == nil || ep == nil {
+			continue
+		}
+		if q.Account != "" && lm.Account != q.Account {
+			continue
+		}
+		li := &monitor.LeafInfo{ID: st.CID, Name: lm.Name, IsSpoke: lm.Spoke, IsIsolated: lm.Isolated,
+			Account: lm.Account, IP: st.Remote.Addr().String(), Port: int(st.Remote.Port()),
+			NumSubs: uint32(st.NumSubs()), Compression: config.CompressionNotSupported}
+		if rtt := st.RTT(); rtt > 0 {
+			li.RTT = rtt.String()
+		}
+		li.InMsgs, li.InBytes = ep.InMsgs.Load(), ep.InBytes.Load()
+		li.OutMsgs, li.OutBytes, _ = ep.Out.Stats()
+		if q.Subscriptions {
+			li.Subs = st.Subjects()
+		}
+		li.LSPlusIn, li.LSMinusIn = st.LSIn()
+		if ep.Leaf != nil {
+			li.Announced = int(ep.Leaf.Announced.Load())
+			li.LSPlusOut, li.LSMinusOut = ep.Leaf.LSPlusOut.Load(), ep.Leaf.LSMinusOut.Load()
+		}
+		z.Leafs = append(z.Leafs, li)
+	}
+	sort.Slice(z.Leafs, func(i, j int) bool { return z.Leafs[i].ID < z.Leafs[j].ID })
+	z.NumLeafs = len(z.Leafs)
+	return z, nil
+}
+
+// leafVarz is the leaf section of /varz.
+func (s *Server) leafVarz() monitor.LeafNodeOptsVarz {
+	var v monitor.LeafNodeOptsVarz
+	if a := s.LeafAddr(); a != nil {
+		v.Host = s.opts.LeafNode.Host
+		v.Port = a.Port
+		v.AuthTimeout = s.opts.LeafNode.AuthTimeout.Seconds()
+		v.TLSTimeout = config.DefaultTLSTimeout.Seconds()
+	}
+	for _, r := range s.opts.LeafNode.Remotes {
+		urls := make([]string, len(r.URLs))
+		for i, u := range r.URLs {
+			urls[i] = u.Host
+		}
+		v.Remotes = append(v.Remotes, monitor.RemoteLeafz{LocalAccount: r.LocalAccount, URLs: urls})
+	}
+	return v
 }

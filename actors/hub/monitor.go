@@ -32,6 +32,7 @@ func (s *Server) Varz() *monitor.Varz {
 		Start: s.start, Now: now, Uptime: uptime(now.Sub(s.start)),
 		Cores: runtime.NumCPU(), MaxProcs: runtime.GOMAXPROCS(0), ConfigLoadTime: s.start,
 		SystemAccount:        s.env.SystemAccount,
+		LeafNode:             s.leafVarz(),
 		SlowConsumersStats:   &monitor.SlowConsumersStats{},
 		StaleConnectionStats: &monitor.StaleConnectionStats{},
 	}
@@ -48,6 +49,8 @@ func (s *Server) Varz() *monitor.Varz {
 	v.StaleConnections = t.StaleConnections.Load()
 	v.SlowConsumersStats.Clients = uint64(t.SlowConsumerClients.Load())
 	v.StaleConnectionStats.Clients = uint64(t.StaleConnectionClients.Load())
+	v.StaleConnectionStats.Leafs = uint64(t.StaleConnectionLeafs.Load())
+	v.SlowConsumersStats.Leafs = uint64(t.SlowConsumerLeafs.Load())
 	v.InMsgs, v.InBytes = t.InMsgs.Load(), t.InBytes.Load()
 	v.OutMsgs, v.OutBytes = t.OutMsgs.Load(), t.OutBytes.Load()
 	if l, err := s.connections(); err == nil {

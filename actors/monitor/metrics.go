@@ -3,6 +3,8 @@ package monitor
 import (
 	"encoding/json"
 	"sort"
+	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -81,4 +83,93 @@ func (c *actorCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(stopsDesc, prometheus.CounterValue, float64(k.Stops), k.Kind)
 		ch <- prometheus.MustNewConstMetric(failuresDesc, prometheus.CounterValue, float64(k.Failures), k.Kind)
 	}
+}
+
+// leafzCollector exports /leafz under prometheus-nats-exporter's names
+// (<prefix>_leafz_conn_rtt, ..._conn_in_msgs, ...; labels server_id,
+// account, account_id, ip, port, name) plus leafhub's per-leaf interest
+// counters.
+type leafzCollector struct {
+	src                                         Source
+	total, info, rtt, inMsgs, outMsgs           *prometheus.Desc
+	inBytes, outBytes, subs                     *prometheus.Desc
+	announced, lsPlusIn, lsMinusIn, lsPlusOut   *prometheus.Desc
+	lsMinusOut, remoteState, remoteConnAttempts *prometheus.Desc
+}
+
+func newLeafzCollector(src Source, prefix string) *leafzCollector {
+	labels := []string{"server_id", "account", "account_id", "ip", "port", "name"}
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(prefix, "leafz", name), help, labels, nil)
+	}
+	own := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("leafhub_leaf_"+name, help, labels, nil)
+	}
+	return &leafzCollector{
+		src:        src,
+		total:      prometheus.NewDesc(prometheus.BuildFQName(prefix, "leafz", "conn_nodes_total"), "nodes_total", []string{"server_id"}, nil),
+		info:       d("info", "info"),
+		rtt:        d("conn_rtt", "rtt"),
+		inMsgs:     d("conn_in_msgs", "in_msgs"),
+		outMsgs:    d("conn_out_msgs", "out_msgs"),
+		inBytes:    d("conn_in_bytes", "in_bytes"),
+		outBytes:   d("conn_out_bytes", "out_bytes"),
+		subs:       d("conn_subscriptions_total", "subscriptions_total"),
+		announced:  own("interest_announced", "Interest keys announced to the peer (smap size)."),
+		lsPlusIn:   own("ls_plus_in_total", "LS+ received from the peer."),
+		lsMinusIn:  own("ls_minus_in_total", "LS- received from the peer."),
+		lsPlusOut:  own("ls_plus_out_total", "LS+ sent to the peer."),
+		lsMinusOut: own("ls_minus_out_total", "LS- sent to the peer."),
+		remoteState: prometheus.NewDesc("leafhub_remote_state", "1 for the state a configured remote is in.",
+			[]string{"remote", "local_account", "state"}, nil),
+		remoteConnAttempts: prometheus.NewDesc("leafhub_remote_attempts", "Connect attempts since the remote's last connection.",
+			[]string{"remote", "local_account"}, nil),
+	}
+}
+
+func (c *leafzCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.total, c.info, c.rtt, c.inMsgs, c.outMsgs, c.inBytes, c.outBytes, c.subs,
+		c.announced, c.lsPlusIn, c.lsMinusIn, c.lsPlusOut, c.lsMinusOut, c.remoteState, c.remoteConnAttempts} {
+		ch <- d
+	}
+}
+
+func (c *leafzCollector) Collect(ch chan<- prometheus.Metric) {
+	z, err := c.src.Leafz(LeafzOptions{})
+	if err != nil {
+		return
+	}
+	g := prometheus.GaugeValue
+	ch <- prometheus.MustNewConstMetric(c.total, g, float64(z.NumLeafs), z.ID)
+	for _, l := range z.Leafs {
+		lv := []string{z.ID, l.Account, l.Account, l.IP, strconv.Itoa(l.Port), l.Name}
+		rtt, _ := time.ParseDuration(l.RTT)
+		for _, m := range []struct {
+			d *prometheus.Desc
+			t prometheus.ValueType
+			v float64
+		}{
+			{c.info, g, 1}, {c.rtt, g, rtt.Seconds()}, {c.inMsgs, g, float64(l.InMsgs)}, {c.outMsgs, g, float64(l.OutMsgs)},
+			{c.inBytes, g, float64(l.InBytes)}, {c.outBytes, g, float64(l.OutBytes)}, {c.subs, g, float64(l.NumSubs)},
+			{c.announced, g, float64(l.Announced)},
+			{c.lsPlusIn, prometheus.CounterValue, float64(l.LSPlusIn)}, {c.lsMinusIn, prometheus.CounterValue, float64(l.LSMinusIn)},
+			{c.lsPlusOut, prometheus.CounterValue, float64(l.LSPlusOut)}, {c.lsMinusOut, prometheus.CounterValue, float64(l.LSMinusOut)},
+		} {
+			ch <- prometheus.MustNewConstMetric(m.d, m.t, m.v, lv...)
+		}
+	}
+	if rs, ok := c.src.Remotez().(interface{ Metrics() []RemoteMetric }); ok {
+		for _, r := range rs.Metrics() {
+			ch <- prometheus.MustNewConstMetric(c.remoteState, g, 1, strconv.Itoa(r.Index), r.LocalAccount, r.State)
+			ch <- prometheus.MustNewConstMetric(c.remoteConnAttempts, g, float64(r.Attempts), strconv.Itoa(r.Index), r.LocalAccount)
+		}
+	}
+}
+
+// RemoteMetric is one configured remote as /metrics reports it.
+type RemoteMetric struct {
+	Index        int
+	LocalAccount string
+	State        string
+	Attempts     int
 }

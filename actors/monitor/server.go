@@ -30,6 +30,8 @@ import (
 type Source interface {
 	Varz() *Varz
 	Connz(ConnzOptions) (*Connz, error)
+	Leafz(LeafzOptions) (*Leafz, error)
+	Remotez() any
 	Healthz() error
 	Actors() *obs.Registry
 }
@@ -51,6 +53,8 @@ const (
 	RootPath    = "/"
 	VarzPath    = "/varz"
 	ConnzPath   = "/connz"
+	LeafzPath   = "/leafz"
+	RemotezPath = "/remotez"
 	HealthzPath = "/healthz"
 	MetricsPath = "/metrics"
 	ActorzPath  = "/actorz"
@@ -60,11 +64,14 @@ const (
 // /metrics serves; the server adds its own collectors to it.
 func New(ln net.Listener, src Source, reg *prometheus.Registry, metricsPrefix string, log *zap.Logger) *Server {
 	s := &Server{src: src, ln: ln, reg: reg, log: log, stats: make(map[string]uint64), done: make(chan struct{})}
-	reg.MustRegister(&varzCollector{src: src, prefix: metricsPrefix}, &actorCollector{reg: src.Actors()})
+	reg.MustRegister(&varzCollector{src: src, prefix: metricsPrefix}, &actorCollector{reg: src.Actors()},
+		newLeafzCollector(src, metricsPrefix))
 	mux := http.NewServeMux()
 	mux.HandleFunc(RootPath, s.counted(RootPath, s.handleRoot))
 	mux.HandleFunc(VarzPath, s.counted(VarzPath, s.handleVarz))
 	mux.HandleFunc(ConnzPath, s.counted(ConnzPath, s.handleConnz))
+	mux.HandleFunc(LeafzPath, s.counted(LeafzPath, s.handleLeafz))
+	mux.HandleFunc(RemotezPath, s.counted(RemotezPath, s.handleRemotez))
 	mux.HandleFunc(HealthzPath, s.counted(HealthzPath, s.handleHealthz))
 	mux.HandleFunc(ActorzPath, s.counted(ActorzPath, s.handleActorz))
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
@@ -121,6 +128,7 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(`<html><body><h1>leafhub</h1><ul>` +
 		`<li><a href="varz">varz</a></li><li><a href="connz">connz</a></li>` +
+		`<li><a href="leafz">leafz</a></li><li><a href="remotez">remotez</a></li>` +
 		`<li><a href="healthz">healthz</a></li><li><a href="metrics">metrics</a></li>` +
 		`<li><a href="actorz">actorz</a></li></ul></body></html>`))
 }
@@ -170,6 +178,29 @@ func (s *Server) handleConnz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) handleLeafz(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	opts := LeafzOptions{Account: q.Get("acc")}
+	switch q.Get("subs") {
+	case "", "0", "false":
+	case "1", "true":
+		opts.Subscriptions = true
+	default:
+		http.Error(w, "invalid value for subs", http.StatusBadRequest)
+		return
+	}
+	z, err := s.src.Leafz(opts)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, http.StatusOK, z)
+}
+
+func (s *Server) handleRemotez(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.src.Remotez())
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {

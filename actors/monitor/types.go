@@ -144,6 +144,46 @@ type ConnzOptions struct {
 // DefaultConnzLimit is nats-server's default page size.
 const DefaultConnzLimit = 1024
 
+// Leafz is /leafz.
+type Leafz struct {
+	ID       string      `json:"server_id"`
+	Now      time.Time   `json:"now"`
+	NumLeafs int         `json:"leafnodes"`
+	Leafs    []*LeafInfo `json:"leafs"`
+}
+
+// LeafInfo is one leaf connection in /leafz.
+type LeafInfo struct {
+	ID          uint64   `json:"id"`
+	Name        string   `json:"name"`
+	IsSpoke     bool     `json:"is_spoke"`
+	IsIsolated  bool     `json:"is_isolated,omitempty"`
+	Account     string   `json:"account"`
+	IP          string   `json:"ip"`
+	Port        int      `json:"port"`
+	RTT         string   `json:"rtt,omitempty"`
+	InMsgs      int64    `json:"in_msgs"`
+	OutMsgs     int64    `json:"out_msgs"`
+	InBytes     int64    `json:"in_bytes"`
+	OutBytes    int64    `json:"out_bytes"`
+	NumSubs     uint32   `json:"subscriptions"`
+	Subs        []string `json:"subscriptions_list,omitempty"`
+	Compression string   `json:"compression,omitempty"`
+
+	// Beyond nats-server, not in its JSON: leafhub's per-leaf counters for /metrics.
+	Announced  int   `json:"-"`
+	LSPlusIn   int64 `json:"-"`
+	LSMinusIn  int64 `json:"-"`
+	LSPlusOut  int64 `json:"-"`
+	LSMinusOut int64 `json:"-"`
+}
+
+// LeafzOptions are the /leafz query options.
+type LeafzOptions struct {
+	Subscriptions bool   // subs=1
+	Account       string // acc=
+}
+
 // Healthz is /healthz.
 type Healthz struct {
 	Status     string `json:"status"`

@@ -47,6 +47,7 @@ type Status struct {
 	URL          string    `json:"url,omitempty"`
 	Reason       string    `json:"reason,omitempty"`
 	Attempts     int       `json:"attempts"`
+	Connects     int       `json:"connects"`
 	NextAttempt  time.Time `json:"next_attempt,omitzero"`
 	Since        time.Time `json:"since"`
 	CID          uint64    `json:"cid,omitempty"`
@@ -144,7 +145,10 @@ func (a *Actor) Receive(c actor.Context) {
 		}
 		a.sh.leaf, a.sh.leafSt = m.PID, m.State
 		c.Watch(m.PID)
-		a.setStatus(func(s *Status) { s.State, s.CID, s.Reason = StateConnected, m.State.CID, "" })
+		a.setStatus(func(s *Status) {
+			s.State, s.CID, s.Reason, s.Since = StateConnected, m.State.CID, "", time.Now()
+			s.Connects++
+		})
 	case *actor.Terminated:
 		if a.sh.leaf == nil || m.Who.Id != a.sh.leaf.Id {
 			return

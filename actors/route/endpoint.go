@@ -54,6 +54,10 @@ type LeafInfo struct {
 	Cluster string
 	deliver atomic.Pointer[DeliverFunc]
 
+	// Interest announced to the peer, written by the account actor.
+	LSPlusOut, LSMinusOut atomic.Int64
+	Announced             atomic.Int64 // keys currently announced
+
 	cacheOf      *DeliverFunc    // the function deliverCache holds answers of; guarded by Out.mu
 	deliverCache map[string]bool // guarded by the endpoint's Out.mu
 }

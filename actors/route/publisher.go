@@ -91,6 +91,14 @@ type leafTarget struct {
 func (p *Publisher) route(subject, reply []byte, queues [][]byte, fromLeaf bool, hdrLen int, msg []byte) int {
 	r := p.Match(subject)
 	p.targets = p.targets[:0]
+	// Clients get a JetStream delivery that crossed a leaf on its deliver
+	// subject, with the bare ack reply; leafs get it as it came.
+	csubject, creply := subject, reply
+	if fromLeaf {
+		if i := jsAckDeliverIndex(reply); i > 0 && i < len(reply)-1 {
+			csubject, creply = reply[i+1:], reply[:i]
+		}
+	}
 	n := 0
 	for _, s := range r.Plain {
 		if s.EP.Kind == KindLeaf {
@@ -99,7 +107,7 @@ func (p *Publisher) route(subject, reply []byte, queues [][]byte, fromLeaf bool,
 			}
 			continue
 		}
-		if p.deliver(s, subject, reply, hdrLen, msg) {
+		if p.deliver(s, csubject, creply, hdrLen, msg) {
 			n++
 		}
 	}
@@ -108,7 +116,7 @@ func (p *Publisher) route(subject, reply []byte, queues [][]byte, fromLeaf bool,
 		if fromLeaf && !listed(g.Name, queues) {
 			continue
 		}
-		if p.deliverGroup(g, subject, reply, hdrLen, msg) {
+		if p.deliverGroup(g, csubject, creply, hdrLen, msg) {
 			n++
 		}
 	}
@@ -119,6 +127,31 @@ func (p *Publisher) route(subject, reply []byte, queues [][]byte, fromLeaf bool,
 		p.targets[i] = leafTarget{}
 	}
 	return n
+}
+
+// jsAckPrefix starts JetStream acknowledgement subjects.
+const jsAckPrefix = "$JS.ACK."
+
+// jsAckDeliverIndex finds the '@' that separates a JetStream ack reply from
+// the deliver subject appended to it when the message crossed a leaf or a
+// route ($JS.ACK.<stream>.<consumer>.<n>.<sseq>.<cseq>.<ts>.<pending>@subj):
+// the first '@' after the eighth dot. -1 when reply is not in that form.
+func jsAckDeliverIndex(reply []byte) int {
+	if len(reply) <= len(jsAckPrefix) || string(reply[:len(jsAckPrefix)]) != jsAckPrefix {
+		return -1
+	}
+	dots := 0
+	for i, b := range reply {
+		switch b {
+		case '.':
+			dots++
+		case '@':
+			if dots >= 8 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 func listed(name string, queues [][]byte) bool {

@@ -197,3 +197,20 @@ func TestReplyPermissions(t *testing.T) {
 		t.Fatal("untracked subjects are not responses")
 	}
 }
+
+func TestJSAckDeliverIndex(t *testing.T) {
+	for _, tc := range []struct {
+		reply string
+		want  int
+	}{
+		{"$JS.ACK.S.C.1.1.1.123.0@orders.new", 23},
+		{"$JS.ACK.S.C.1.1.1.123.0", -1},
+		{"$JS.ACK.S@x.C.1.1.1.123.0@orders", 25}, // '@' in a stream name is not the separator
+		{"_INBOX.abc@def", -1},
+		{"", -1},
+	} {
+		if got := jsAckDeliverIndex([]byte(tc.reply)); got != tc.want {
+			t.Errorf("jsAckDeliverIndex(%q) = %d, want %d", tc.reply, got, tc.want)
+		}
+	}
+}
