@@ -89,16 +89,33 @@ func (lv *leafView) allowed(subject string) bool {
 }
 
 // propagate announces a batch of changes to every joined leaf except the
-// one they came from, writing the due LS+/LS- lines into its queue.
+// one they came from, writing the due LS+/LS- lines into its queue. Client
+// subscriptions are applied one by one, so each queue member change gives
+// its own line as with nats-server; interest learned from a leaf is summed
+// per key (a weight update is a remove and an add: one line).
 func (a *Actor) propagate(add, remove []*route.Sub) {
 	if len(a.sh.leafs) == 0 || (len(add) == 0 && len(remove) == 0) {
 		return
 	}
 	for _, lv := range a.sh.leafs {
+		var buf []byte
 		var agg map[interest.Key]int
-		collect := func(subs []*route.Sub, sign int) {
+		apply := func(k interest.Key, d int) {
+			if d > 0 && !lv.allowed(k.Subject) {
+				return
+			}
+			if l, ok := lv.smap.Apply(k, d); ok {
+				lv.count(l)
+				buf = appendLine(buf, l)
+			}
+		}
+		each := func(subs []*route.Sub, sign int) {
 			for _, s := range subs {
 				if s.EP == lv.ep || !interest.Propagate(s.Subject, sourceOf(s), lv.target) {
+					continue
+				}
+				if s.EP.Leaf == nil {
+					apply(keyOf(s), sign)
 					continue
 				}
 				if agg == nil {
@@ -107,17 +124,10 @@ func (a *Actor) propagate(add, remove []*route.Sub) {
 				agg[keyOf(s)] += sign * s.Members()
 			}
 		}
-		collect(add, 1)
-		collect(remove, -1)
-		var buf []byte
+		each(add, 1)
+		each(remove, -1)
 		for k, d := range agg {
-			if d > 0 && !lv.allowed(k.Subject) {
-				continue
-			}
-			if l, ok := lv.smap.Apply(k, d); ok {
-				lv.count(l)
-				buf = appendLine(buf, l)
-			}
+			apply(k, d)
 		}
 		lv.write(buf)
 	}

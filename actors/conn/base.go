@@ -75,15 +75,24 @@ func (b *base) bind(c actor.Context, ref *AccountRef) {
 	c.Send(ref.PID, &account.Join{Member: c.Self()})
 }
 
-// ack completes a control operation that changed no interest. Its barrier
-// still travels through the account actor: barriers must complete in order,
-// after every earlier change of this connection is in effect.
-func (b *base) ack(c actor.Context, done chan struct{}) {
+// change collects the interest changes of one batch of control operations.
+type change struct{ add, remove []*route.Sub }
+
+// commit sends a batch's changes to the account as one delta. It is sent
+// even when empty if done is set: barriers travel through the account actor
+// and so complete in order, after every earlier change of this connection
+// is in effect.
+func (b *base) commit(c actor.Context, ch *change, done chan struct{}) {
 	if b.acc == nil {
-		close(done)
+		if done != nil {
+			close(done)
+		}
 		return
 	}
-	c.Send(b.acc.PID, &account.Delta{Member: c.Self(), Done: done})
+	if len(ch.add) == 0 && len(ch.remove) == 0 && done == nil {
+		return
+	}
+	c.Send(b.acc.PID, &account.Delta{Member: c.Self(), Add: ch.add, Remove: ch.remove, Done: done})
 }
 
 func (b *base) sendErr(text string) {

@@ -61,13 +61,11 @@ type connectResult struct {
 
 type subOp struct {
 	subject, queue, sid string
-	done                chan struct{}
 }
 
 type unsubOp struct {
-	sid  string
-	max  int64
-	done chan struct{}
+	sid string
+	max int64
 }
 
 func (a *client) Receive(c actor.Context) {
@@ -82,17 +80,34 @@ func (a *client) Receive(c actor.Context) {
 		switch op := m.op.(type) {
 		case *connectOp:
 			a.connect(c, op)
-		case *subOp:
-			a.sub(c, op)
-		case *unsubOp:
-			a.unsub(c, op)
+		case *controlBatch:
+			var ch change
+			for _, o := range op.ops {
+				switch o := o.(type) {
+				case *subOp:
+					a.sub(o, &ch)
+				case *unsubOp:
+					a.unsub(o, &ch)
+				}
+			}
+			a.subsChanged()
+			a.commit(c, &ch, op.done)
 		}
 	case *autoUnsub:
 		if s := a.subs[m.sid]; s != nil {
-			a.remove(c, s, nil)
+			var ch change
+			a.remove(s, &ch)
+			a.subsChanged()
+			a.commit(c, &ch, nil)
 		}
 	case *account.InterestRequest:
 		c.Send(m.Account, &account.InterestReport{Member: c.Self(), Subs: a.subList()})
+	case *SubjectsRequest:
+		list := make([]string, 0, len(a.subs))
+		for _, s := range a.subs {
+			list = append(list, s.Subject)
+		}
+		c.Respond(&Subjects{List: list})
 	case *tick:
 		a.onTick(c, m)
 	case *readerDone:
@@ -226,60 +241,45 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 	a.pingTimer.arm(root, self, tickPing, jitter(first))
 }
 
-func (a *client) sub(c actor.Context, op *subOp) {
-	if s := a.subs[op.sid]; s != nil {
+// sub applies one SUB of a batch; the change goes into ch.
+func (a *client) sub(op *subOp, ch *change) {
+	if a.subs[op.sid] != nil {
 		// A repeated sid is not an error; nothing changes.
 		if a.verbose {
 			a.sendOK()
 		}
-		a.ack(c, op.done)
 		return
 	}
 	if max := a.env.Opts.MaxSubs; max > 0 && len(a.subs) >= max {
 		a.sendErr(protocol.ErrTextMaxSubscriptions)
-		a.ack(c, op.done)
 		return
 	}
 	s := &route.Sub{Subject: op.subject, Queue: op.queue, SID: op.sid, EP: a.ep,
 		DenyFilter: a.perms.DenyFilter(op.subject, op.queue)}
 	a.subs[op.sid] = s
-	a.subsChanged()
-	c.Send(a.acc.PID, &account.Delta{Member: c.Self(), Add: []*route.Sub{s}, Done: op.done})
+	ch.add = append(ch.add, s)
 	if a.verbose {
 		a.sendOK()
 	}
 }
 
-func (a *client) unsub(c actor.Context, op *unsubOp) {
-	s := a.subs[op.sid]
-	switch {
-	case s == nil:
-		a.ack(c, op.done)
-	case op.max > 0 && s.LimitDeliveries(op.max):
-		a.ack(c, op.done)
-	default:
-		a.remove(c, s, op.done)
+// unsub applies one UNSUB of a batch.
+func (a *client) unsub(op *unsubOp, ch *change) {
+	if s := a.subs[op.sid]; s != nil && (op.max <= 0 || !s.LimitDeliveries(op.max)) {
+		a.remove(s, ch)
 	}
 	if a.verbose {
 		a.sendOK()
 	}
 }
 
-func (a *client) remove(c actor.Context, s *route.Sub, done chan struct{}) {
+func (a *client) remove(s *route.Sub, ch *change) {
 	s.Close()
 	delete(a.subs, s.SID)
-	a.subsChanged()
-	c.Send(a.acc.PID, &account.Delta{Member: c.Self(), Remove: []*route.Sub{s}, Done: done})
+	ch.remove = append(ch.remove, s)
 }
 
-func (a *client) subsChanged() {
-	a.st.numSubs.Store(int32(len(a.subs)))
-	subjects := make([]string, 0, len(a.subs))
-	for _, s := range a.subs {
-		subjects = append(subjects, s.Subject)
-	}
-	a.st.subjects.Store(&subjects)
-}
+func (a *client) subsChanged() { a.st.numSubs.Store(int32(len(a.subs))) }
 
 func (a *client) subList() []*route.Sub {
 	out := make([]*route.Sub, 0, len(a.subs))

@@ -56,6 +56,14 @@ type inbound struct {
 	op any
 }
 
+// controlBatch is the control operations (SUB, UNSUB, LS+, LS-) a reader
+// parsed from one read, in order, handed over as one message. done closes
+// once they are all in effect.
+type controlBatch struct {
+	ops  []any
+	done chan struct{}
+}
+
 // readerDone: the reader stopped, because of an error or the peer closing.
 type readerDone struct {
 	io      *connIO

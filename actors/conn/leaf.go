@@ -115,11 +115,9 @@ type (
 	lsubOp struct {
 		subject, queue string
 		weight         int
-		done           chan struct{}
 	}
 	lunsubOp struct {
 		subject, queue string
-		done           chan struct{}
 	}
 	leafErrOp struct{ text string }
 )
@@ -145,10 +143,8 @@ func (l *leaf) Receive(c actor.Context) {
 			op.reply <- l.connect(c, op.raw)
 		case *leafInfoOp:
 			op.reply <- l.info(c, op.raw)
-		case *lsubOp:
-			l.lsub(c, op)
-		case *lunsubOp:
-			l.lunsub(c, op)
+		case *controlBatch:
+			l.batch(c, op)
 		case *leafErrOp:
 			l.peerErr(c, op.text)
 		}
@@ -163,6 +159,12 @@ func (l *leaf) Receive(c actor.Context) {
 			subs = append(subs, s)
 		}
 		c.Send(m.Account, &account.InterestReport{Member: c.Self(), Subs: subs})
+	case *SubjectsRequest:
+		list := make([]string, 0, len(l.keys))
+		for k := range l.keys {
+			list = append(list, k.Subject)
+		}
+		c.Respond(&Subjects{List: list})
 	case *tick:
 		l.onTick(c, m)
 	case *readerDone:
@@ -466,76 +468,77 @@ func (l *leaf) sendConnect(si *protocol.ServerInfo, ref *AccountRef) {
 	l.ep.Out.Signal()
 }
 
-// lsub applies an LS+ from the peer (spec 3.4).
-func (l *leaf) lsub(c actor.Context, op *lsubOp) {
+// lsub applies an LS+ from the peer (spec 3.4). It reports false when the
+// connection is closing (the rest of the batch is dropped).
+func (l *leaf) lsub(c actor.Context, op *lsubOp, ch *change) bool {
 	l.st.lsPlusIn.Add(1)
 	if l.acc == nil {
 		l.sendErr(protocol.ErrTextAuthViolation)
 		l.close(c, AuthenticationViolation)
-		close(op.done)
-		return
+		return false
 	}
 	if op.subject == l.acc.LDS {
-		close(op.done)
 		l.loop(c)
-		return
+		return false
 	}
 	if !interest.Exempt(op.subject) && protocol.IsLiteral(op.subject) && !l.perms.deliver(op.subject) {
 		if l.hubRole {
 			l.sendErr(protocol.PermSubText(op.subject, ""))
 			l.delay(l.env.LeafDelays.PermViolation)
 			l.close(c, ProtocolViolation)
-			close(op.done)
-			return
+			return false
 		}
-		l.ack(c, op.done)
-		return
+		return true
 	}
 	if !protocol.ValidSubject(op.subject) {
 		l.sendErr(protocol.ErrTextInvalidSubscription)
-		l.ack(c, op.done)
-		return
+		return true
 	}
 	k := interest.Key{Subject: op.subject, Queue: op.queue}
 	old := l.keys[k]
 	if old != nil && (op.queue == "" || old.Weight == op.weight) {
-		l.ack(c, op.done)
-		return
+		return true
 	}
 	s := &route.Sub{Subject: op.subject, Queue: op.queue, EP: l.ep}
 	if op.queue != "" {
 		s.Weight = op.weight
 	}
 	l.keys[k] = s
-	l.keysChanged()
-	d := &account.Delta{Member: c.Self(), Add: []*route.Sub{s}, Done: op.done}
+	ch.add = append(ch.add, s)
 	if old != nil {
-		d.Remove = []*route.Sub{old}
+		ch.remove = append(ch.remove, old)
 	}
-	c.Send(l.acc.PID, d)
+	return true
 }
 
-func (l *leaf) lunsub(c actor.Context, op *lunsubOp) {
+func (l *leaf) lunsub(op *lunsubOp, ch *change) {
 	l.st.lsMinusIn.Add(1)
 	k := interest.Key{Subject: op.subject, Queue: op.queue}
-	s := l.keys[k]
-	if s == nil || l.acc == nil {
-		l.ack(c, op.done)
-		return
+	if s := l.keys[k]; s != nil {
+		delete(l.keys, k)
+		ch.remove = append(ch.remove, s)
 	}
-	delete(l.keys, k)
-	l.keysChanged()
-	c.Send(l.acc.PID, &account.Delta{Member: c.Self(), Remove: []*route.Sub{s}, Done: op.done})
 }
 
-func (l *leaf) keysChanged() {
-	l.st.numSubs.Store(int32(len(l.keys)))
-	subjects := make([]string, 0, len(l.keys))
-	for k := range l.keys {
-		subjects = append(subjects, k.Subject)
+// batch applies a reader's batch of LS+/LS- as one delta.
+func (l *leaf) batch(c actor.Context, b *controlBatch) {
+	var ch change
+	for _, o := range b.ops {
+		switch o := o.(type) {
+		case *lsubOp:
+			if !l.lsub(c, o, &ch) {
+				close(b.done)
+				return
+			}
+		case *lunsubOp:
+			l.lunsub(o, &ch)
+		}
 	}
-	l.st.subjects.Store(&subjects)
+	l.keysChanged()
+	l.commit(c, &ch, b.done)
 }
+
+func (l *leaf) keysChanged() { l.st.numSubs.Store(int32(len(l.keys))) }
 
 // peerErr reacts to an -ERR from the peer (spec 2.10): log; loops close at
 // once; some texts make the soliciting side wait before the next attempt.

@@ -35,7 +35,7 @@ func newLeafReader(l *leaf, root *actor.RootContext, self *actor.PID) *leafReade
 // verdict waits for the actor's answer to a handshake step.
 func (r *leafReader) verdict(op any, reply chan *leafVerdict) error {
 	r.pub.Flush()
-	if !r.io.send(r.root, r.self, op) {
+	if !r.handOver() || !r.io.send(r.root, r.self, op) {
 		return errStop
 	}
 	var v *leafVerdict
@@ -79,13 +79,11 @@ func (r *leafReader) Info(arg []byte) error {
 }
 
 func (r *leafReader) LSub(subject, queue []byte, weight int) error {
-	op := &lsubOp{subject: string(subject), queue: string(queue), weight: weight, done: make(chan struct{})}
-	return r.control(op, op.done)
+	return r.queueOp(&lsubOp{subject: string(subject), queue: string(queue), weight: weight})
 }
 
 func (r *leafReader) LUnsub(subject, queue []byte) error {
-	op := &lunsubOp{subject: string(subject), queue: string(queue), done: make(chan struct{})}
-	return r.control(op, op.done)
+	return r.queueOp(&lunsubOp{subject: string(subject), queue: string(queue)})
 }
 
 // LMsg routes a message from the peer once its earlier LS+/LS- are in effect.
@@ -120,7 +118,7 @@ func (r *leafReader) Ping() error {
 
 // Err hands the peer's -ERR to the actor, which decides (spec 2.10).
 func (r *leafReader) Err(text []byte) error {
-	if !r.io.send(r.root, r.self, &leafErrOp{text: string(text)}) {
+	if !r.handOver() || !r.io.send(r.root, r.self, &leafErrOp{text: string(text)}) {
 		return errStop
 	}
 	return nil

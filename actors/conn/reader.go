@@ -43,6 +43,7 @@ type readerCore struct {
 	pub    *route.Publisher
 
 	barrier chan struct{} // closed when the last control operation is in effect
+	pending []any         // control operations not handed over yet
 	// firstRead bounds the wait for the first bytes (0: none); cleared by
 	// the handler when the first operation it waited for was handled.
 	firstRead time.Duration
@@ -92,6 +93,9 @@ func (r *readerCore) run(h protocol.Handler) {
 		if n > 0 {
 			r.st.lastActivity.Store(time.Now().UnixNano())
 			perr := r.parser.Parse(buf[:n], h)
+			if perr == nil && !r.handOver() {
+				perr = errStop
+			}
 			r.pub.Flush()
 			if perr != nil {
 				r.failed(perr)
@@ -157,8 +161,39 @@ func (r *readerCore) failed(err error) {
 // errHeaders: HPUB on a connection that did not enable headers.
 var errHeaders = errors.New("message headers not enabled")
 
-// wait blocks until the last control operation is in effect.
+// maxBatch bounds a batch of control operations.
+const maxBatch = 1024
+
+// queueOp adds a control operation to the batch being collected.
+func (r *readerCore) queueOp(op any) error {
+	r.pending = append(r.pending, op)
+	if len(r.pending) >= maxBatch && !r.handOver() {
+		return errStop
+	}
+	return nil
+}
+
+// handOver gives the collected operations to the actor as one batch. It
+// reports false when the connection is shutting down.
+func (r *readerCore) handOver() bool {
+	if len(r.pending) == 0 {
+		return true
+	}
+	b := &controlBatch{ops: r.pending, done: make(chan struct{})}
+	r.pending = nil
+	if !r.io.send(r.root, r.self, b) {
+		return false
+	}
+	r.barrier = b.done
+	return true
+}
+
+// wait hands over pending control operations and blocks until they are in
+// effect: the next message or PING is handled after them.
 func (r *readerCore) wait() bool {
+	if !r.handOver() {
+		return false
+	}
 	if r.barrier == nil {
 		return true
 	}
@@ -178,22 +213,12 @@ func (r *readerCore) queue(b []byte) {
 
 func (r *readerCore) sendErr(text string) { r.queue(protocol.AppendErr(nil, text)) }
 
-// control hands an operation to the actor; the next message or PING waits
-// until it is in effect (done closed).
-func (r *readerCore) control(op any, done chan struct{}) error {
-	if !r.io.send(r.root, r.self, op) {
-		return errStop
-	}
-	r.barrier = done
-	return nil
-}
-
 // Connect hands CONNECT to the actor and waits for its verdict: everything
 // after it depends on the account and options it settles.
 func (r *reader) Connect(arg []byte) error {
 	op := &connectOp{raw: bytes.Clone(arg), reply: make(chan *connectResult, 1)}
 	r.pub.Flush()
-	if !r.io.send(r.root, r.self, op) {
+	if !r.handOver() || !r.io.send(r.root, r.self, op) {
 		return errStop
 	}
 	var res *connectResult
@@ -304,8 +329,7 @@ func (r *reader) Sub(subject, queue, sid []byte) error {
 			return nil
 		}
 	}
-	op := &subOp{subject: string(subject), queue: string(queue), sid: string(sid), done: make(chan struct{})}
-	return r.control(op, op.done)
+	return r.queueOp(&subOp{subject: string(subject), queue: string(queue), sid: string(sid)})
 }
 
 // sysQueue is the queue name clients may not use.
@@ -313,8 +337,7 @@ const sysQueue = "_sys_"
 
 // Unsub hands UNSUB to the actor.
 func (r *reader) Unsub(sid []byte, max int) error {
-	op := &unsubOp{sid: string(sid), max: int64(max), done: make(chan struct{})}
-	return r.control(op, op.done)
+	return r.queueOp(&unsubOp{sid: string(sid), max: int64(max)})
 }
 
 // Ping answers PONG once every earlier SUB is in effect; the first PING after

@@ -2,6 +2,8 @@ package conn
 
 import (
 	"net/netip"
+
+	"github.com/asynkron/protoactor-go/actor"
 	"sync/atomic"
 	"time"
 
@@ -93,9 +95,9 @@ type State struct {
 	rtt          atomic.Int64                   // nanos, written by the reader on PONG
 	numSubs      atomic.Int32                   // written by the actor
 	meta         atomic.Pointer[Meta]
-	reason       atomic.Uint32 // CloseReason, set once when closing
-	stop         atomic.Int64  // unix nanos when closed
-	subjects     atomic.Pointer[[]string]
+	reason       atomic.Uint32            // CloseReason, set once when closing
+	stop         atomic.Int64             // unix nanos when closed
+	pid          *actor.PID               // the connection's actor; set by the supervisor before anyone asks
 	leafMeta     atomic.Pointer[LeafMeta] // leaf connections, once the handshake settled
 	connectDelay atomic.Int64             // solicited leafs: extra wait before the next dial
 	lsPlusIn     atomic.Int64             // LS+ received (leafs)
@@ -132,14 +134,16 @@ func (s *State) Meta() Meta {
 	return Meta{}
 }
 
-// Subjects returns the subjects of the connection's subscriptions as last
-// recorded by its actor.
-func (s *State) Subjects() []string {
-	if p := s.subjects.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
+// PID is the connection's actor.
+func (s *State) PID() *actor.PID { return s.pid }
+
+// SubjectsRequest asks a connection actor for the subjects of its
+// subscriptions (a leaf: of the interest its peer announced); the answer is
+// a *Subjects.
+type SubjectsRequest struct{}
+
+// Subjects answers SubjectsRequest.
+type Subjects struct{ List []string }
 
 // Reason is why the connection closed (ReasonNone while open).
 func (s *State) Reason() CloseReason { return CloseReason(s.reason.Load()) }

@@ -146,6 +146,7 @@ func (s *Supervisor) accept(c actor.Context, nc net.Conn) {
 		_ = nc.Close()
 		return
 	}
+	st.pid = pid
 	s.open[pid.Id] = st
 	s.pids[st.CID] = pid
 	s.clients++
@@ -177,6 +178,7 @@ func (s *Supervisor) spawnLeaf(c actor.Context, nc net.Conn, remote *LeafRemote)
 		_ = nc.Close()
 		return nil, nil
 	}
+	st.pid = pid
 	s.open[pid.Id] = st
 	s.pids[st.CID] = pid
 	s.env.Totals.TotalConnections.Add(1)

@@ -385,6 +385,19 @@ func (s *Server) connections() (*conn.List, error) {
 	return res.(*conn.List), nil
 }
 
+// subjects asks a connection's actor for its subscription subjects (nil
+// when it is gone or does not answer in time).
+func (s *Server) subjects(st *conn.State) []string {
+	if st.PID() == nil || !st.Stop().IsZero() {
+		return nil
+	}
+	res, err := s.sys.Root.RequestFuture(st.PID(), &conn.SubjectsRequest{}, askTimeout).Result()
+	if err != nil {
+		return nil
+	}
+	return res.(*conn.Subjects).List
+}
+
 // FaultConnection makes the actor of connection cid panic (test-only fault
 // injection). It reports whether the connection existed.
 func (s *Server) FaultConnection(cid uint64) (bool, error) {

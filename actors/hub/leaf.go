@@ -157,7 +157,7 @@ func (s *Server) Leafz(q monitor.LeafzOptions) (*monitor.Leafz, error) {
 		li.InMsgs, li.InBytes = ep.InMsgs.Load(), ep.InBytes.Load()
 		li.OutMsgs, li.OutBytes, _ = ep.Out.Stats()
 		if q.Subscriptions {
-			li.Subs = st.Subjects()
+			li.Subs = s.subjects(st)
 		}
 		li.LSPlusIn, li.LSMinusIn = st.LSIn()
 		if ep.Leaf != nil {

@@ -126,7 +126,10 @@ func (s *Server) Connz(q monitor.ConnzOptions) (*monitor.Connz, error) {
 		if q.Account != "" && st.Meta().Account != q.Account {
 			continue
 		}
-		ci := connInfo(st, now, q.Subscriptions, q.Username)
+		ci := connInfo(st, now, q.Username)
+		if q.Subscriptions {
+			ci.Subs = s.subjects(st)
+		}
 		infos = append(infos, ci)
 	}
 	if err := sortConns(infos, q.Sort); err != nil {
@@ -143,7 +146,7 @@ func (s *Server) Connz(q monitor.ConnzOptions) (*monitor.Connz, error) {
 		Conns: infos[off:end]}, nil
 }
 
-func connInfo(st *conn.State, now time.Time, subs, withAuth bool) *monitor.ConnInfo {
+func connInfo(st *conn.State, now time.Time, withAuth bool) *monitor.ConnInfo {
 	meta := st.Meta()
 	ci := &monitor.ConnInfo{
 		Cid: st.CID, Kind: st.Kind.String(), Type: "nats", IP: st.Remote.Addr().String(), Port: int(st.Remote.Port()),
@@ -169,9 +172,6 @@ func connInfo(st *conn.State, now time.Time, subs, withAuth bool) *monitor.ConnI
 		ci.Stop = &stop
 		ci.Reason = st.Reason().String()
 		ci.Uptime = uptime(stop.Sub(st.Start))
-	}
-	if subs {
-		ci.Subs = st.Subjects()
 	}
 	return ci
 }

@@ -1,7 +1,6 @@
 package sublist
 
 import (
-	"maps"
 	"slices"
 	"strings"
 )
@@ -27,15 +26,15 @@ func (r *Result[T]) Empty() bool { return len(r.Plain) == 0 && len(r.Groups) == 
 // nodes from an older txn are frozen because a snapshot may reference them.
 type node[T comparable] struct {
 	txn    uint64
-	next   map[string]*node[T] // literal tokens
-	pwc    *node[T]            // "*"
-	fwc    *node[T]            // ">"
+	next   children[T] // literal tokens
+	pwc    *node[T]    // "*"
+	fwc    *node[T]    // ">"
 	plain  []T
 	groups []Group[T]
 }
 
 func (n *node[T]) empty() bool {
-	return len(n.next) == 0 && n.pwc == nil && n.fwc == nil && len(n.plain) == 0 && len(n.groups) == 0
+	return n.next.len() == 0 && n.pwc == nil && n.fwc == nil && len(n.plain) == 0 && len(n.groups) == 0
 }
 
 // Snapshot is an immutable view of the index.
@@ -93,10 +92,7 @@ func (b *Builder[T]) own(n *node[T]) *node[T] {
 	if n.txn == b.txn {
 		return n
 	}
-	c := &node[T]{txn: b.txn, pwc: n.pwc, fwc: n.fwc}
-	if len(n.next) > 0 {
-		c.next = maps.Clone(n.next)
-	}
+	c := &node[T]{txn: b.txn, pwc: n.pwc, fwc: n.fwc, next: n.next}
 	c.plain = slices.Clone(n.plain)
 	if len(n.groups) > 0 {
 		c.groups = make([]Group[T], len(n.groups))
@@ -117,7 +113,7 @@ func (b *Builder[T]) descend(n *node[T], tok string) *node[T] {
 	case ">":
 		cur = n.fwc
 	default:
-		cur = n.next[tok]
+		cur = n.next.get(tok)
 	}
 	c := b.own(cur)
 	if c != cur {
@@ -127,10 +123,7 @@ func (b *Builder[T]) descend(n *node[T], tok string) *node[T] {
 		case ">":
 			n.fwc = c
 		default:
-			if n.next == nil {
-				n.next = make(map[string]*node[T])
-			}
-			n.next[tok] = c
+			n.next.set(tok, c, b.txn)
 		}
 	}
 	return c
@@ -195,7 +188,7 @@ func (b *Builder[T]) Remove(subject, queue string, item T) bool {
 		case ">":
 			parent.fwc = nil
 		default:
-			delete(parent.next, toks[i])
+			parent.next.del(toks[i], b.txn)
 		}
 		n = parent
 	}
@@ -213,7 +206,7 @@ func (b *Builder[T]) contains(subject, queue string, item T) bool {
 		case ">":
 			n = n.fwc
 		default:
-			n = n.next[tok]
+			n = n.next.get(tok)
 		}
 		if n == nil {
 			return false
@@ -281,7 +274,7 @@ func matchLevel[T comparable](n *node[T], toks []string, res *Result[T]) {
 		if n.pwc != nil {
 			matchLevel(n.pwc, toks[i+1:], res)
 		}
-		n = n.next[tok]
+		n = n.next.get(tok)
 		if n == nil {
 			return
 		}
@@ -342,10 +335,8 @@ func each[T comparable](n *node[T], prefix []byte, f func(subject, queue string,
 		p = append(p, tok...)
 		return each(c, p, f)
 	}
-	for tok, c := range n.next {
-		if !step(tok, c) {
-			return false
-		}
+	if !n.next.each(step) {
+		return false
 	}
 	if n.pwc != nil && !step("*", n.pwc) {
 		return false

@@ -309,3 +309,78 @@ func BenchmarkInsertBatch(b *testing.B) {
 		bl.Snapshot()
 	}
 }
+
+// TestChildrenAgainstMap drives the hash trie with many keys (forcing
+// sub-tries and collisions at every depth) across batches, checking every
+// frozen version against a plain map.
+func TestChildrenAgainstMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	var c children[*sub]
+	want := map[string]*node[*sub]{}
+	type version struct {
+		c    children[*sub]
+		want map[string]*node[*sub]
+	}
+	var versions []version
+	txn := uint64(1)
+	for batch := 0; batch < 300; batch++ {
+		for op := 0; op < 1+rng.IntN(50); op++ {
+			k := fmt.Sprint(rng.IntN(3000))
+			if rng.IntN(3) == 0 {
+				c.del(k, txn)
+				delete(want, k)
+				continue
+			}
+			v := &node[*sub]{}
+			c.set(k, v, txn)
+			want[k] = v
+		}
+		cp := make(map[string]*node[*sub], len(want))
+		for k, v := range want {
+			cp[k] = v
+		}
+		versions = append(versions, version{c, cp})
+		txn++ // freeze: later batches must not change this version
+	}
+	for i, v := range versions {
+		if v.c.len() != len(v.want) {
+			t.Fatalf("version %d: len %d, want %d", i, v.c.len(), len(v.want))
+		}
+		seen := 0
+		v.c.each(func(k string, n *node[*sub]) bool {
+			if v.want[k] != n {
+				t.Fatalf("version %d: key %q has the wrong node", i, k)
+			}
+			seen++
+			return true
+		})
+		if seen != len(v.want) {
+			t.Fatalf("version %d: each saw %d, want %d", i, seen, len(v.want))
+		}
+		for k, n := range v.want {
+			if v.c.get(k) != n {
+				t.Fatalf("version %d: get(%q) wrong", i, k)
+			}
+		}
+		if v.c.get("absent") != nil {
+			t.Fatalf("version %d: absent key found", i)
+		}
+	}
+}
+
+// BenchmarkInsertWideNode inserts into a node with 100,000 children, one
+// snapshot per insert (the worst case for copy on write).
+func BenchmarkInsertWideNode(b *testing.B) {
+	bl := NewBuilder[*sub]()
+	for i := 0; i < 100000; i++ {
+		bl.Insert(fmt.Sprintf("wide.%d", i), "", &sub{id: i})
+	}
+	bl.Snapshot()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		bl.Insert(fmt.Sprintf("wide.x%d", i), "", &sub{id: i})
+		bl.Snapshot()
+		i++
+	}
+}

@@ -1,0 +1,184 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Leaf benchmarks: the hub is always an embedded nats-server; the leaf is
+// leafhub or nats-server, so the ratio compares the leaf implementations on
+// the same topology.
+
+// BenchmarkLeafPubSub: publisher on the hub → leaf → subscriber ("down"),
+// and publisher on the leaf → hub → subscriber ("up").
+func BenchmarkLeafPubSub(b *testing.B) {
+	hub := startNATS(b, hubConf)
+	leafs := []*target{startLeafhub(b, leafConf("LH", hub.leafPort(b), "")), startNATS(b, leafConf("NS", hub.leafPort(b), ""))}
+	waitLeafs(b, hub, 2)
+	for _, dir := range []string{"down", "up"} {
+		for _, sz := range benchSizes {
+			for _, leaf := range leafs {
+				b.Run(dir+"/"+sz.name+"/"+leaf.name, func(b *testing.B) {
+					if dir == "down" {
+						runPubSub(b, hub.url, leaf.url, sz.size)
+					} else {
+						runPubSub(b, leaf.url, hub.url, sz.size)
+					}
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkLeafRequest: requests from a client on the leaf answered on the
+// hub; latency percentiles over the run.
+func BenchmarkLeafRequest(b *testing.B) {
+	hub := startNATS(b, hubConf)
+	leafs := []*target{startLeafhub(b, leafConf("LH", hub.leafPort(b), "")), startNATS(b, leafConf("NS", hub.leafPort(b), ""))}
+	waitLeafs(b, hub, 2)
+	resp := connect(b, hub.url)
+	_, _ = resp.Subscribe("lat", func(m *nats.Msg) { _ = m.Respond(m.Data) })
+	_ = resp.Flush()
+	for _, leaf := range leafs {
+		b.Run(leaf.name, func(b *testing.B) {
+			nc := connect(b, leaf.url)
+			waitInterest(b, leaf, "lat", true)
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if _, err := nc.Request("lat", []byte("x"), 5*time.Second); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			b.StopTimer()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+		})
+	}
+}
+
+var (
+	natsBinOnce sync.Once
+	natsBin     string
+	natsBinErr  error
+)
+
+// natsServerBinary builds nats-server from the module cache once.
+func natsServerBinary(b testing.TB) string {
+	natsBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "nats-server-bin")
+		if err != nil {
+			natsBinErr = err
+			return
+		}
+		natsBin = filepath.Join(dir, "nats-server")
+		out, err := exec.Command("go", "build", "-o", natsBin, "github.com/nats-io/nats-server/v2").CombinedOutput()
+		if err != nil {
+			natsBinErr = fmt.Errorf("build nats-server: %v\n%s", err, out)
+		}
+	})
+	if natsBinErr != nil {
+		b.Fatal(natsBinErr)
+	}
+	return natsBin
+}
+
+// leafProcess runs a leaf (leafhub or nats-server binary) as a process, so
+// that its resident memory can be read.
+type leafProcess struct {
+	cmd  *exec.Cmd
+	port int
+}
+
+func startLeafProcess(b testing.TB, bin string, conf string) *leafProcess {
+	b.Helper()
+	port := freePort(b)
+	file := writeConf(b, fmt.Sprintf("listen: 127.0.0.1:%d\n%s", port, conf))
+	cmd := exec.Command(bin, "-c", file)
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	p := &leafProcess{cmd: cmd, port: port}
+	eventually(b, 10*time.Second, func() error {
+		nc, err := nats.Connect(p.url())
+		if err != nil {
+			return err
+		}
+		nc.Close()
+		return nil
+	})
+	return p
+}
+
+func (p *leafProcess) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", p.port) }
+
+var rssRe = regexp.MustCompile(`VmRSS:\s+(\d+) kB`)
+
+// rss reads the process's resident set size in bytes.
+func (p *leafProcess) rss(b testing.TB) float64 {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := rssRe.FindSubmatch(st)
+	if m == nil {
+		b.Fatalf("no VmRSS in /proc status")
+	}
+	kb, _ := strconv.Atoi(string(m[1]))
+	return float64(kb) * 1024
+}
+
+// BenchmarkLeafPropagation: 100,000 subscriptions made on the leaf, timed
+// until the hub has interest in all of them; the leaf process's resident
+// memory with them. One iteration is one full propagation.
+func BenchmarkLeafPropagation(b *testing.B) {
+	const n = 100000
+	bins := map[string]string{"leafhub": leafhubBinary(b), "nats-server": natsServerBinary(b)}
+	for _, kind := range []string{"leafhub", "nats-server"} {
+		b.Run(kind, func(b *testing.B) {
+			var total time.Duration
+			var rss float64
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				hub := startNATS(b, hubConf)
+				leaf := startLeafProcess(b, bins[kind], leafConf(strings.ToUpper(kind[:2]), hub.leafPort(b), ""))
+				waitLeafs(b, hub, 1)
+				nc := connect(b, leaf.url())
+				b.StartTimer()
+				start := time.Now()
+				for j := 0; j < n; j++ {
+					if _, err := nc.Subscribe(fmt.Sprintf("prop.%d", j), func(*nats.Msg) {}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				_ = nc.Flush()
+				acc, _ := hub.ns.LookupAccount("$G")
+				for !acc.SubscriptionInterest(fmt.Sprintf("prop.%d", n-1)) || acc.TotalSubs() < n {
+					time.Sleep(time.Millisecond)
+				}
+				total += time.Since(start)
+				b.StopTimer()
+				rss = leaf.rss(b)
+				nc.Close()
+				shutdownTarget(b, hub)
+			}
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms")
+			b.ReportMetric(rss/(1<<20), "rss-MiB")
+		})
+	}
+}
