@@ -544,6 +544,7 @@ func (l *leaf) keysChanged() { l.st.numSubs.Store(int32(len(l.keys))) }
 // once; some texts make the soliciting side wait before the next attempt.
 func (l *leaf) peerErr(c actor.Context, text string) {
 	l.log.Warn("leafnode error from the peer", zap.String("error", text), zap.String("remote_name", l.name))
+	l.st.peerErr.Store(&text)
 	switch protocol.LeafErrReactionOf(text) {
 	case protocol.ReactLoop:
 		l.delay(l.env.LeafDelays.Loop)

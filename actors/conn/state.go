@@ -100,12 +100,21 @@ type State struct {
 	pid          *actor.PID               // the connection's actor; set by the supervisor before anyone asks
 	leafMeta     atomic.Pointer[LeafMeta] // leaf connections, once the handshake settled
 	connectDelay atomic.Int64             // solicited leafs: extra wait before the next dial
+	peerErr      atomic.Pointer[string]   // the last -ERR the peer sent (leafs)
 	lsPlusIn     atomic.Int64             // LS+ received (leafs)
 	lsMinusIn    atomic.Int64             // LS- received (leafs)
 }
 
 // LSIn is the number of LS+ and LS- received on a leaf connection.
 func (s *State) LSIn() (plus, minus int64) { return s.lsPlusIn.Load(), s.lsMinusIn.Load() }
+
+// PeerErr is the last -ERR text the peer sent ("" if none).
+func (s *State) PeerErr() string {
+	if p := s.peerErr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
 
 // Leaf returns the leaf handshake details (nil for clients and before).
 func (s *State) Leaf() *LeafMeta { return s.leafMeta.Load() }

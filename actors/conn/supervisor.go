@@ -181,8 +181,7 @@ func (s *Supervisor) spawnLeaf(c actor.Context, nc net.Conn, remote *LeafRemote)
 	st.pid = pid
 	s.open[pid.Id] = st
 	s.pids[st.CID] = pid
-	s.env.Totals.TotalConnections.Add(1)
-	log.Debug("leafnode connection created")
+	log.Debug("leafnode connection created") // total_connections counts clients only, as nats-server
 	return pid, st
 }
 

@@ -156,6 +156,9 @@ func (a *Actor) Receive(c actor.Context) {
 		st := a.sh.leafSt
 		a.sh.leaf, a.sh.leafSt = nil, nil
 		reason := st.Reason().String()
+		if e := st.PeerErr(); e != "" {
+			reason = e + " (" + reason + ")"
+		}
 		extra := st.ConnectDelay()
 		if extra > 0 {
 			a.log.Warn("leafnode connection closed; delaying the next attempt", zap.String("reason", reason),
