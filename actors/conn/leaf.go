@@ -100,6 +100,21 @@ type leaf struct {
 	keys          map[interest.Key]*route.Sub // interest received from the peer
 	authTimer     timer
 	infoTimer     timer
+	// A handshake step that joined the account is answered once the
+	// account wrote the interest dump: nothing the reader writes (a PONG)
+	// may come before it.
+	deferred     chan *leafVerdict
+	deferredWith *leafVerdict
+}
+
+// answer replies to the reader now, or after the join when the verdict is
+// for a step that asked the account to join.
+func (l *leaf) answer(reply chan *leafVerdict, v *leafVerdict) {
+	if v.ok && l.state == leafJoining && l.deferred == nil {
+		l.deferred, l.deferredWith = reply, v
+		return
+	}
+	reply <- v
 }
 
 // Messages from the leaf reader.
@@ -140,9 +155,9 @@ func (l *leaf) Receive(c actor.Context) {
 		}
 		switch op := m.op.(type) {
 		case *leafConnectOp:
-			op.reply <- l.connect(c, op.raw)
+			l.answer(op.reply, l.connect(c, op.raw))
 		case *leafInfoOp:
-			op.reply <- l.info(c, op.raw)
+			l.answer(op.reply, l.info(c, op.raw))
 		case *controlBatch:
 			l.batch(c, op)
 		case *leafErrOp:
@@ -304,9 +319,17 @@ func (l *leaf) joined(c actor.Context, m *account.JoinLeafResult) {
 	if l.state != leafJoining {
 		return
 	}
+	reply, v := l.deferred, l.deferredWith
+	l.deferred, l.deferredWith = nil, nil
 	if m.Loop {
+		if reply != nil {
+			reply <- &leafVerdict{}
+		}
 		l.loop(c)
 		return
+	}
+	if reply != nil {
+		reply <- v
 	}
 	l.state = leafReady
 	root, self := c.ActorSystem().Root, c.Self()
