@@ -72,12 +72,18 @@ type reader struct {
 	systemAccount bool
 
 	pubPerms map[string]bool
+	// gatewayReplies: a server with remotes delivers requests that crossed
+	// a gateway with their _GR_. reply unchanged, so its clients may answer
+	// on _GR_. subjects (spec 3.8; nats-server strips and maps the prefix
+	// instead, and refuses such publishes).
+	gatewayReplies bool
 }
 
 func newReader(a *client, root *actor.RootContext, self *actor.PID) *reader {
 	opts := a.env.Opts
 	return &reader{readerCore: newReaderCore(&a.base, root, self, protocol.ClientMode, protocol.Limits{
-		MaxControlLine: int(opts.MaxControlLine), MaxPayload: int(opts.MaxPayload)})}
+		MaxControlLine: int(opts.MaxControlLine), MaxPayload: int(opts.MaxPayload)}),
+		gatewayReplies: len(opts.LeafNode.Remotes) > 0}
 }
 
 // run reads until the socket fails or a handler error stops parsing; h is
@@ -279,7 +285,7 @@ const nrgPrefix = "$NRG."
 // refusal sends the -ERR and keeps the connection.
 func (r *reader) mayPublish(subject, reply []byte) bool {
 	for _, p := range reservedPubPrefixes {
-		if bytes.HasPrefix(subject, []byte(p)) {
+		if bytes.HasPrefix(subject, []byte(p)) && !r.gatewayReplies {
 			r.sendErr(protocol.PermPubText(string(subject)))
 			return false
 		}
