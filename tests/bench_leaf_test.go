@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -71,32 +69,6 @@ func BenchmarkLeafRequest(b *testing.B) {
 	}
 }
 
-var (
-	natsBinOnce sync.Once
-	natsBin     string
-	natsBinErr  error
-)
-
-// natsServerBinary builds nats-server from the module cache once.
-func natsServerBinary(b testing.TB) string {
-	natsBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "nats-server-bin")
-		if err != nil {
-			natsBinErr = err
-			return
-		}
-		natsBin = filepath.Join(dir, "nats-server")
-		out, err := exec.Command("go", "build", "-o", natsBin, "github.com/nats-io/nats-server/v2").CombinedOutput()
-		if err != nil {
-			natsBinErr = fmt.Errorf("build nats-server: %v\n%s", err, out)
-		}
-	})
-	if natsBinErr != nil {
-		b.Fatal(natsBinErr)
-	}
-	return natsBin
-}
-
 // leafProcess runs a leaf (leafhub or nats-server binary) as a process, so
 // that its resident memory can be read.
 type leafProcess struct {
@@ -148,7 +120,7 @@ func (p *leafProcess) rss(b testing.TB) float64 {
 // memory with them. One iteration is one full propagation.
 func BenchmarkLeafPropagation(b *testing.B) {
 	const n = 100000
-	bins := map[string]string{"leafhub": leafhubBinary(b), "nats-server": natsServerBinary(b)}
+	bins := map[string]string{"leafhub": leafhubBinary(b), "nats-server": natsServerBin.get(b)}
 	for _, kind := range []string{"leafhub", "nats-server"} {
 		b.Run(kind, func(b *testing.B) {
 			var total time.Duration

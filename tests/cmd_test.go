@@ -15,32 +15,41 @@ import (
 	"time"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// binary builds a Go main package once per test run and returns its path.
+type binary struct {
+	pkg  string
+	once sync.Once
+	path string
+	err  error
+}
 
-// leafhubBinary builds cmd/leafhub once per test run.
-func leafhubBinary(t testing.TB) string {
+func (b *binary) get(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "leafhub-bin")
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "leafhub-test-bin")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "leafhub")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/leafhub").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		b.path = filepath.Join(dir, filepath.Base(b.pkg))
+		if out, err := exec.Command("go", "build", "-o", b.path, b.pkg).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
 }
+
+var (
+	leafhubBin = &binary{pkg: "../cmd/leafhub"}
+	// nats-server, built from the module cache, for benchmarks that run
+	// the peer as its own process.
+	natsServerBin = &binary{pkg: "github.com/nats-io/nats-server/v2"}
+)
+
+func leafhubBinary(t testing.TB) string { return leafhubBin.get(t) }
 
 func writeConf(t testing.TB, text string) string {
 	t.Helper()

@@ -191,7 +191,14 @@ func TestLeafDiscoveredURLs(t *testing.T) {
 			shutdownTarget(t, s1)
 			if ignore {
 				waitLeafs(t, leaf, 0)
-				time.Sleep(500 * time.Millisecond) // several reconnect intervals
+				// Three more attempts, all at the dead first server.
+				before := leaf.hub.Remotes()[0].Attempts
+				eventually(t, 10*time.Second, func() error {
+					if st := leaf.hub.Remotes()[0]; st.Attempts < before+3 {
+						return fmt.Errorf("attempts %d", st.Attempts)
+					}
+					return nil
+				})
 				if s2.ns.NumLeafNodes() != 0 {
 					t.Fatal("the leaf used a discovered URL although told to ignore them")
 				}

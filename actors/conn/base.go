@@ -75,6 +75,35 @@ func (b *base) bind(c actor.Context, ref *AccountRef) {
 	c.Send(ref.PID, &account.Join{Member: c.Self()})
 }
 
+// receiveShared handles what every connection actor answers alike: its
+// account's interest request, monitoring's subject list, the reader's end
+// and the test-only fault. It reports whether the message was one of them.
+func (b *base) receiveShared(c actor.Context, subs func() []*route.Sub) bool {
+	switch m := c.Message().(type) {
+	case *account.InterestRequest:
+		c.Send(m.Account, &account.InterestReport{Member: c.Self(), Subs: subs()})
+	case *SubjectsRequest:
+		all := subs()
+		list := make([]string, len(all))
+		for i, s := range all {
+			list[i] = s.Subject
+		}
+		c.Respond(&Subjects{List: list})
+	case *readerDone:
+		if m.io == b.io {
+			if m.errText != "" {
+				b.sendErr(m.errText)
+			}
+			b.close(c, m.reason)
+		}
+	case *Fault:
+		panic("conn: injected fault")
+	default:
+		return false
+	}
+	return true
+}
+
 // change collects the interest changes of one batch of control operations.
 type change struct{ add, remove []*route.Sub }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/zap"
 
-	"github.com/leafhub/leafhub/actors/account"
 	"github.com/leafhub/leafhub/actors/auth"
 	"github.com/leafhub/leafhub/actors/route"
 	"github.com/leafhub/leafhub/protocol"
@@ -69,6 +68,9 @@ type unsubOp struct {
 }
 
 func (a *client) Receive(c actor.Context) {
+	if a.receiveShared(c, a.subList) {
+		return
+	}
 	switch m := c.Message().(type) {
 	case *actor.Started:
 		a.start(c)
@@ -100,23 +102,8 @@ func (a *client) Receive(c actor.Context) {
 			a.subsChanged()
 			a.commit(c, &ch, nil)
 		}
-	case *account.InterestRequest:
-		c.Send(m.Account, &account.InterestReport{Member: c.Self(), Subs: a.subList()})
-	case *SubjectsRequest:
-		list := make([]string, 0, len(a.subs))
-		for _, s := range a.subs {
-			list = append(list, s.Subject)
-		}
-		c.Respond(&Subjects{List: list})
 	case *tick:
 		a.onTick(c, m)
-	case *readerDone:
-		if m.io == a.io {
-			if m.errText != "" {
-				a.sendErr(m.errText)
-			}
-			a.close(c, m.reason)
-		}
 	case *outFailed:
 		if m.reason == SlowConsumerPendingBytes || m.reason == SlowConsumerWriteDeadline {
 			a.env.Totals.SlowConsumers.Add(1)
@@ -125,8 +112,6 @@ func (a *client) Receive(c actor.Context) {
 				zap.Int64("max_pending", a.env.Opts.MaxPending))
 		}
 		a.close(c, m.reason)
-	case *Fault:
-		panic("conn: injected fault")
 	case *actor.Stopping:
 		a.stopping()
 	}

@@ -145,6 +145,9 @@ type leafVerdict struct {
 }
 
 func (l *leaf) Receive(c actor.Context) {
+	if l.receiveShared(c, l.subList) {
+		return
+	}
 	switch m := c.Message().(type) {
 	case *actor.Started:
 		l.start(c)
@@ -168,31 +171,10 @@ func (l *leaf) Receive(c actor.Context) {
 	case *account.Evict:
 		l.sendErr(m.ErrText)
 		l.close(c, DuplicateRemoteLeafnode)
-	case *account.InterestRequest:
-		subs := make([]*route.Sub, 0, len(l.keys))
-		for _, s := range l.keys {
-			subs = append(subs, s)
-		}
-		c.Send(m.Account, &account.InterestReport{Member: c.Self(), Subs: subs})
-	case *SubjectsRequest:
-		list := make([]string, 0, len(l.keys))
-		for k := range l.keys {
-			list = append(list, k.Subject)
-		}
-		c.Respond(&Subjects{List: list})
 	case *tick:
 		l.onTick(c, m)
-	case *readerDone:
-		if m.io == l.io {
-			if m.errText != "" {
-				l.sendErr(m.errText)
-			}
-			l.close(c, m.reason)
-		}
 	case *outFailed:
 		l.close(c, m.reason)
-	case *Fault:
-		panic("conn: injected leaf fault")
 	case *actor.Stopping:
 		l.authTimer.stop()
 		l.infoTimer.stop()
@@ -559,6 +541,15 @@ func (l *leaf) batch(c actor.Context, b *controlBatch) {
 	}
 	l.keysChanged()
 	l.commit(c, &ch, b.done)
+}
+
+// subList is the interest the peer announced.
+func (l *leaf) subList() []*route.Sub {
+	out := make([]*route.Sub, 0, len(l.keys))
+	for _, s := range l.keys {
+		out = append(out, s)
+	}
+	return out
 }
 
 func (l *leaf) keysChanged() { l.st.numSubs.Store(int32(len(l.keys))) }
