@@ -36,6 +36,12 @@ const baseConf = "listen: 127.0.0.1:-1\n"
 // startLeafhub runs leafhub in-process on conf (nats-server format).
 func startLeafhub(t testing.TB, conf string) *target {
 	t.Helper()
+	return startLeafhubWith(t, conf, nil)
+}
+
+// startLeafhubWith also lets a test adjust the server before it starts.
+func startLeafhubWith(t testing.TB, conf string, adjust func(*hub.Server)) *target {
+	t.Helper()
 	opts, err := config.Parse(baseConf + conf)
 	if err != nil {
 		t.Fatalf("leafhub config: %v", err)
@@ -47,6 +53,9 @@ func startLeafhub(t testing.TB, conf string) *target {
 	s, err := hub.New(opts, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if adjust != nil {
+		adjust(s)
 	}
 	if err := s.Start(); err != nil {
 		t.Fatalf("leafhub start: %v", err)

@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/leafhub/leafhub/actors/conn"
+	lhub "github.com/leafhub/leafhub/actors/hub"
+	"github.com/leafhub/leafhub/actors/remote"
 )
 
 // TestLeafIsolation (L-24, spec 3.6): an isolated connection is not told
@@ -259,4 +263,47 @@ leafnodes { listen: 127.0.0.1:-1 }
 			t.Fatalf("lines %q", lines)
 		}
 	})
+}
+
+// TestLeafSameClusterDelay (L-33, spec 5.2): a hub that refuses us with
+// "remote leafnode has same cluster name" makes the remote wait the
+// same-cluster delay plus one interval; the delay is nats-server's 30 s
+// unless a test shortens it.
+func TestLeafSameClusterDelay(t *testing.T) {
+	hub := startNATS(t, fmt.Sprintf("server_name: HUB\ncluster { name: EDGE, listen: 127.0.0.1:%d }\nleafnodes { listen: 127.0.0.1:-1 }\n", freePort(t)))
+	conf := leafConf("EDGE", hub.leafPort(t), "") // our cluster name is our server name: EDGE
+	for _, tc := range []struct {
+		name  string
+		delay time.Duration
+	}{{"default", conn.DefaultSameClusterDelay}, {"shortened", 700 * time.Millisecond}} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaf := startLeafhubWith(t, conf, func(s *lhub.Server) {
+				d := conn.DefaultLeafDelays()
+				d.SameCluster = tc.delay
+				s.SetLeafDelays(d)
+			})
+			var st *remote.Status
+			eventually(t, 5*time.Second, func() error {
+				st = leaf.hub.Remotes()[0]
+				if st.State != "waiting" || !strings.Contains(st.Reason, "remote leafnode has same cluster name") {
+					return fmt.Errorf("remote %+v", st)
+				}
+				return nil
+			})
+			wait := st.NextAttempt.Sub(st.Since)
+			want := tc.delay + 100*time.Millisecond // plus the reconnect interval
+			if wait < want-50*time.Millisecond || wait > want+200*time.Millisecond {
+				t.Fatalf("waits %v, want about %v", wait, want)
+			}
+			if tc.name == "shortened" {
+				// And it does dial again after that.
+				eventually(t, 5*time.Second, func() error {
+					if leaf.hub.Remotes()[0].Connects < 2 {
+						return fmt.Errorf("no second attempt yet")
+					}
+					return nil
+				})
+			}
+		})
+	}
 }
