@@ -247,6 +247,18 @@ func (l *loader) top(o *Options, f *field) {
 		if s, ok := l.str(n, path); ok {
 			o.LogFile = s
 		}
+	case "pidfile", "pid_file":
+		if s, ok := l.str(n, path); ok {
+			o.PidFile = s
+		}
+	case "lame_duck_duration":
+		if d, ok := l.duration(n, path); ok {
+			o.LameDuckDuration = d
+		}
+	case "lame_duck_grace_period":
+		if d, ok := l.duration(n, path); ok {
+			o.LameDuckGracePeriod = d
+		}
 	case "authorization":
 		l.authorization(o, n, path)
 	case "accounts":
@@ -377,6 +389,12 @@ func (l *loader) finish(o *Options) {
 // fillDefaults replaces unset (zero) settings by their defaults, like
 // nats-server does before starting.
 func (o *Options) fillDefaults() {
+	if o.LameDuckDuration == 0 {
+		o.LameDuckDuration = DefaultLameDuckDuration
+	}
+	if o.LameDuckGracePeriod == 0 {
+		o.LameDuckGracePeriod = DefaultLameDuckGracePeriod
+	}
 	if o.Host == "" {
 		o.Host = DefaultHost
 	}

@@ -16,14 +16,17 @@ const (
 	DefaultMaxPending     = 64 * 1024 * 1024
 	DefaultMaxConn        = 64 * 1024
 	DefaultPingInterval   = 2 * time.Minute
-	DefaultPingMaxOut     = 2
-	DefaultWriteDeadline  = 10 * time.Second
-	DefaultAuthTimeout    = 2 * time.Second
-	DefaultTLSTimeout     = 2 * time.Second
-	DefaultLeafReconnect  = time.Second
-	DefaultLeafDial       = time.Second
-	DefaultLeafFirstInfo  = time.Second
-	DefaultMetricsPrefix  = "gnatsd"
+	// DefaultLameDuckDuration and DefaultLameDuckGracePeriod are nats-server's.
+	DefaultLameDuckDuration    = 2 * time.Minute
+	DefaultLameDuckGracePeriod = 10 * time.Second
+	DefaultPingMaxOut          = 2
+	DefaultWriteDeadline       = 10 * time.Second
+	DefaultAuthTimeout         = 2 * time.Second
+	DefaultTLSTimeout          = 2 * time.Second
+	DefaultLeafReconnect       = time.Second
+	DefaultLeafDial            = time.Second
+	DefaultLeafFirstInfo       = time.Second
+	DefaultMetricsPrefix       = "gnatsd"
 
 	// DefaultResponseMaxMsgs and DefaultResponseExpires are the limits of
 	// allow_responses when not given.
@@ -65,6 +68,12 @@ type Options struct {
 
 	Debug, Trace, Logtime bool
 	LogFile               string
+	PidFile               string
+
+	// Lame duck mode: how long closing all connections takes, and how long
+	// to wait after telling clients before the first ones are closed.
+	LameDuckDuration    time.Duration
+	LameDuckGracePeriod time.Duration
 
 	// Client authentication of the authorization block.
 	Username, Password, Token string

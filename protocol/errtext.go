@@ -85,6 +85,13 @@ func PermSubText(subject, queue string) string {
 	return s
 }
 
+// PermSubRemovedText is the text sent when a reload took away the permission
+// of an existing subscription, which is removed: PermSubText followed by
+// (sid "<sid>").
+func PermSubRemovedText(subject, queue, sid string) string {
+	return PermSubText(subject, queue) + " (sid " + strconv.Quote(sid) + ")"
+}
+
 // PermReplyText is the text for a publish whose reply subject is not allowed:
 // Permissions Violation for Publish with Reply of "<reply>". The connection
 // stays open.

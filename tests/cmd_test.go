@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // binary builds a Go main package once per test run and returns its path.
@@ -183,4 +185,172 @@ func waitListening(t *testing.T, stderr *lockedBuffer) string {
 		t.Fatal(err)
 	}
 	return addr
+}
+
+// startBinary runs the leafhub binary on conf with extra arguments and
+// returns the process, its stderr and the client address from its log.
+func startBinary(t *testing.T, conf string, args ...string) (*exec.Cmd, *lockedBuffer, string) {
+	t.Helper()
+	stderr := &lockedBuffer{}
+	cmd := exec.Command(leafhubBinary(t), append([]string{"-c", writeConf(t, conf)}, args...)...)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	return cmd, stderr, waitListening(t, stderr)
+}
+
+func waitExit(t *testing.T, cmd *exec.Cmd, within time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(within):
+		t.Fatalf("leafhub did not exit within %v", within)
+		return nil
+	}
+}
+
+// TestCmdLameDuck: -P writes the pid file; `leafhub -sl ldm=PIDFILE` puts the
+// server in lame duck mode: clients are told (INFO ldm), no new connection
+// is accepted, the existing ones are closed over lame_duck_duration, and the
+// process exits 0 and removes its pid file.
+func TestCmdLameDuck(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "leafhub.pid")
+	cmd, stderr, addr := startBinary(t, "listen: 127.0.0.1:-1\nlame_duck_duration: \"2s\"\nlame_duck_grace_period: \"500ms\"\n", "-P", pidFile)
+	eventually(t, 5*time.Second, func() error {
+		b, err := os.ReadFile(pidFile)
+		if err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(cmd.Process.Pid) {
+			return fmt.Errorf("pid file %q %v", b, err)
+		}
+		return nil
+	})
+	const n = 3
+	ldm := make(chan struct{}, n)
+	closed := make(chan time.Time, n)
+	for i := 0; i < n; i++ {
+		nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(0),
+			nats.LameDuckModeHandler(func(*nats.Conn) { ldm <- struct{}{} }),
+			nats.ClosedHandler(func(*nats.Conn) { closed <- time.Now() }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+	}
+	start := time.Now()
+	if out, err := exec.Command(leafhubBinary(t), "-sl", "ldm="+pidFile).CombinedOutput(); err != nil {
+		t.Fatalf("-sl ldm: %v %s", err, out)
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case <-ldm:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a client was not told about lame duck mode")
+		}
+	}
+	eventually(t, 5*time.Second, func() error {
+		if _, err := nats.Connect("nats://"+addr, nats.MaxReconnects(0)); err == nil {
+			return fmt.Errorf("still accepting connections")
+		}
+		return nil
+	})
+	var last time.Time
+	for i := 0; i < n; i++ {
+		select {
+		case last = <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a client was not closed")
+		}
+	}
+	if d := last.Sub(start); d < 500*time.Millisecond {
+		t.Fatalf("clients were closed after %v, before the grace period", d)
+	}
+	if err := waitExit(t, cmd, 15*time.Second); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr.String())
+	}
+	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
+		t.Fatalf("pid file left behind: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "entering lame duck mode") {
+		t.Fatalf("log:\n%s", stderr.String())
+	}
+}
+
+// TestCmdReloadAndReopen: SIGHUP applies a new file (debug logging, a
+// removed user is disconnected); a bad file is refused and the server keeps
+// running; SIGUSR1 reopens a moved log file.
+func TestCmdReloadAndReopen(t *testing.T) {
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "leafhub.log")
+	confFile := filepath.Join(dir, "leafhub.conf")
+	write := func(s string) {
+		if err := os.WriteFile(confFile, []byte("listen: 127.0.0.1:-1\nlogfile: \""+logFile+"\"\n"+s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("authorization { users [ {user: a, password: p}, {user: b, password: p} ] }\n")
+	stderr := &lockedBuffer{}
+	cmd := exec.Command(leafhubBinary(t), "-c", confFile)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	logText := func() string { b, _ := os.ReadFile(logFile); return string(b) }
+	var addr string
+	eventually(t, 10*time.Second, func() error {
+		if m := listeningRe.FindStringSubmatch(logText()); m != nil {
+			addr = m[1]
+			return nil
+		}
+		return fmt.Errorf("not listening yet")
+	})
+	bGone := make(chan struct{})
+	b, err := nats.Connect("nats://"+addr, nats.UserInfo("b", "p"), nats.MaxReconnects(0),
+		nats.ClosedHandler(func(*nats.Conn) { close(bGone) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	write("debug: true\nauthorization { users [ {user: a, password: p} ] }\n")
+	_ = cmd.Process.Signal(syscall.SIGHUP)
+	select {
+	case <-bGone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the removed user was not disconnected by the reload")
+	}
+	eventually(t, 5*time.Second, func() error {
+		if !strings.Contains(logText(), "configuration reloaded") || !strings.Contains(logText(), "[DBG]") {
+			return fmt.Errorf("log:\n%s", logText())
+		}
+		return nil
+	})
+	write("bogus_key: 1\n")
+	_ = cmd.Process.Signal(syscall.SIGHUP)
+	eventually(t, 5*time.Second, func() error {
+		if !strings.Contains(logText(), "configuration reload refused") {
+			return fmt.Errorf("no refusal logged")
+		}
+		return nil
+	})
+	a, err := nats.Connect("nats://"+addr, nats.UserInfo("a", "p"), nats.MaxReconnects(0))
+	if err != nil {
+		t.Fatalf("after a refused reload: %v", err)
+	}
+	a.Close()
+
+	if err := os.Rename(logFile, logFile+".1"); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Process.Signal(syscall.SIGUSR1)
+	eventually(t, 5*time.Second, func() error {
+		if !strings.Contains(logText(), "log file reopened") {
+			return fmt.Errorf("new log file: %q", logText())
+		}
+		return nil
+	})
 }

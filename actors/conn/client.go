@@ -4,6 +4,7 @@ import (
 	crand "crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -32,12 +33,14 @@ type client struct {
 	base
 	overflow bool // max_connections exceeded: say so and close
 
-	subs      map[string]*route.Sub // by sid; this actor only
-	connected bool
-	verbose   bool
-	nonce     string
-	perms     *auth.Perms // bound by CONNECT; the reader has the same
-	authTimer timer
+	subs        map[string]*route.Sub // by sid; this actor only
+	connected   bool
+	verbose     bool
+	nonce       string
+	perms       *auth.Perms                // bound by CONNECT (and reload)
+	readerPerms atomic.Pointer[auth.Perms] // what the reader checks; the same as perms
+	creds       auth.Credentials           // re-checked on reload
+	authTimer   timer
 }
 
 // connectOp is CONNECT, handed from the reader; reply gets the result.
@@ -50,7 +53,6 @@ type connectOp struct {
 type connectResult struct {
 	ok           bool
 	acc          *route.Account
-	perms        *auth.Perms
 	verbose      bool
 	pedantic     bool
 	headers      bool
@@ -102,6 +104,16 @@ func (a *client) Receive(c actor.Context) {
 			a.subsChanged()
 			a.commit(c, &ch, nil)
 		}
+	case *Reconfigure:
+		a.reconfigure(c, m.Env)
+	case *LameDuck:
+		// Tell the client the server is going away (nats.go reconnects
+		// elsewhere); nats-server sends its full INFO with ldm set.
+		info := a.env.Info
+		info.ClientID = a.st.CID
+		info.ClientIP = a.st.Remote.Addr().String()
+		info.LameDuckMode = true
+		a.queueInfo(&info)
 	case *tick:
 		a.onTick(c, m)
 	case *outFailed:
@@ -200,6 +212,8 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 	a.connected = true
 	a.verbose = ci.Verbose
 	a.perms = id.Perms
+	a.readerPerms.Store(id.Perms)
+	a.creds = creds
 	if rp := id.Perms.ResponsePermission(); rp != nil {
 		a.ep.SetResponsePermission(rp.MaxMsgs, rp.Expires, id.Perms.CanPublish)
 	}
@@ -207,7 +221,7 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 	a.st.meta.Store(&Meta{Name: ci.Name, Lang: ci.Lang, Version: ci.Version, User: id.User, Account: ref.Route.Name})
 	a.log = a.log.With(zap.String("account", ref.Route.Name))
 
-	*res = connectResult{ok: true, acc: ref.Route, perms: id.Perms, verbose: ci.Verbose,
+	*res = connectResult{ok: true, acc: ref.Route, verbose: ci.Verbose,
 		pedantic: ci.Pedantic, headers: headers, noResponders: ci.NoResponders}
 	if ci.Protocol >= 1 {
 		info := a.env.Info
@@ -224,6 +238,41 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 	root, self := c.ActorSystem().Root, c.Self()
 	first := min(a.env.Opts.PingInterval, firstClientPing)
 	a.pingTimer.arm(root, self, tickPing, jitter(first))
+}
+
+// reconfigure applies a reloaded configuration as nats-server does: a user
+// no longer authorized is closed with "Authorization Violation", one moved
+// to another account is closed, the others get their new permissions and
+// lose the subscriptions those no longer allow.
+func (a *client) reconfigure(c actor.Context, env *Env) {
+	a.env = env
+	if !a.connected {
+		return
+	}
+	id, ok := env.Auth.Check(a.creds, a.nonce, "STANDARD")
+	if !ok {
+		a.sendErr(protocol.ErrTextAuthViolation)
+		a.close(c, AuthenticationViolation)
+		return
+	}
+	if ref := env.Accounts[id.Account]; ref == nil || ref.Route != a.acc.Route {
+		a.close(c, ClientClosed)
+		return
+	}
+	a.perms = id.Perms
+	a.readerPerms.Store(id.Perms)
+	var ch change
+	for _, s := range a.subs {
+		if id.Perms.CanSubscribe(s.Subject, s.Queue) {
+			continue
+		}
+		a.sendErr(protocol.PermSubRemovedText(s.Subject, s.Queue, s.SID))
+		a.log.Info("removed a subscription the reloaded permissions do not allow",
+			zap.String("subject", s.Subject), zap.String("sid", s.SID))
+		a.remove(s, &ch)
+	}
+	a.subsChanged()
+	a.commit(c, &ch, nil)
 }
 
 // sub applies one SUB of a batch; the change goes into ch.

@@ -114,5 +114,12 @@ func (t *timer) stop() {
 
 func (t *timer) current(m *tick) bool { return t.t != nil && m.gen == t.gen }
 
+// Reconfigure hands connection actors (and their supervisor) a reloaded
+// configuration.
+type Reconfigure struct{ Env *Env }
+
+// LameDuck tells a client connection that the server entered lame duck mode.
+type LameDuck struct{}
+
 // Fault makes a connection actor panic. Test-only fault injection.
 type Fault struct{}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -97,6 +98,9 @@ type leaf struct {
 	headers       bool
 	system        bool // bound to the system account
 	perms         *leafPerms
+	readerPerms   atomic.Pointer[leafPerms] // what the reader checks; the same as perms
+	creds         auth.Credentials          // accept side: re-checked on reload
+	denyPub       []string
 	keys          map[interest.Key]*route.Sub // interest received from the peer
 	authTimer     timer
 	infoTimer     timer
@@ -171,6 +175,8 @@ func (l *leaf) Receive(c actor.Context) {
 	case *account.Evict:
 		l.sendErr(m.ErrText)
 		l.close(c, DuplicateRemoteLeafnode)
+	case *Reconfigure:
+		l.reconfigure(c, m.Env)
 	case *tick:
 		l.onTick(c, m)
 	case *outFailed:
@@ -222,7 +228,8 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 		return fail
 	}
 	l.authTimer.stop()
-	id, ok := l.env.Auth.CheckLeaf(auth.Credentials{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig}, l.nonce)
+	l.creds = auth.Credentials{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig}
+	id, ok := l.env.Auth.CheckLeaf(l.creds, l.nonce)
 	ref := (*AccountRef)(nil)
 	if ok {
 		ref = l.env.Accounts[id.Account]
@@ -248,7 +255,10 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 	l.cluster, l.name, l.remoteAccount = ci.Cluster, ci.Name, ci.RemoteAccount
 	l.headers = ci.Headers
 	sys := ref.Route.Name == l.env.SystemAccount
+	l.system = sys
+	l.denyPub = ci.DenyPub
 	l.perms = newLeafPerms(id.Perms, ci.DenyPub, sys, l.hubRole)
+	l.readerPerms.Store(l.perms)
 	l.setLeaf(ref)
 	l.st.meta.Store(&Meta{Name: ci.Name, Version: ci.Version, User: id.User, Account: ref.Route.Name})
 
@@ -388,6 +398,7 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 		}
 		l.system = ref.Route.Name == l.env.SystemAccount
 		l.perms = newLeafPerms(hubPerms(&si), nil, l.system, l.hubRole)
+		l.readerPerms.Store(l.perms)
 		l.setLeaf(ref)
 		l.learnURLs(c, &si)
 		l.st.meta.Store(&Meta{Name: l.name, Version: si.Version, Account: ref.Route.Name})
@@ -432,8 +443,39 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 
 // setPerms applies the permissions a hub's INFO carries (solicit side).
 func (l *leaf) setPerms(c actor.Context, si *protocol.ServerInfo) {
-	l.perms = newLeafPerms(hubPerms(si), nil, l.system, l.hubRole)
-	l.ep.Leaf.SetDeliver(l.perms.deliver)
+	l.applyPerms(newLeafPerms(hubPerms(si), nil, l.system, l.hubRole))
+}
+
+// applyPerms installs new permissions for the reader, the data path and
+// (once joined) the account's announcements.
+func (l *leaf) applyPerms(p *leafPerms) {
+	l.perms = p
+	l.readerPerms.Store(p)
+	l.ep.Leaf.SetDeliver(p.deliver)
+}
+
+// reconfigure applies a reloaded configuration to an accepted leaf: its
+// credentials are checked again (refused: Authorization Violation), an
+// account change closes it, new permissions apply at once.
+func (l *leaf) reconfigure(c actor.Context, env *Env) {
+	l.env = env
+	if l.remote != nil || l.acc == nil {
+		return
+	}
+	id, ok := env.Auth.CheckLeaf(l.creds, l.nonce)
+	if !ok {
+		l.sendErr(protocol.ErrTextAuthViolation)
+		l.close(c, AuthenticationViolation)
+		return
+	}
+	if ref := env.Accounts[id.Account]; ref == nil || ref.Route != l.acc.Route {
+		l.close(c, ClientClosed)
+		return
+	}
+	l.applyPerms(newLeafPerms(id.Perms, l.denyPub, l.system, l.hubRole))
+	if l.state == leafReady {
+		c.Send(l.acc.PID, &account.SetAnnounce{Member: c.Self(), Announce: l.perms.announce})
+	}
 }
 
 func (l *leaf) learnURLs(c actor.Context, si *protocol.ServerInfo) {

@@ -3,6 +3,7 @@ package conn
 import (
 	"bytes"
 	"errors"
+	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -16,7 +17,7 @@ var errLeafPermission = errors.New("leafnode publish permission violation")
 // actor, LMSG is routed here on the data path.
 type leafReader struct {
 	readerCore
-	perms    *leafPerms
+	perms    *atomic.Pointer[leafPerms] // written by the actor (handshake, INFO, reload)
 	hubRole  bool
 	accepted bool // accept side
 	bound    bool
@@ -29,6 +30,7 @@ func newLeafReader(l *leaf, root *actor.RootContext, self *actor.PID) *leafReade
 			MaxControlLine: int(opts.MaxControlLine) * protocol.LeafControlLineFactor,
 			MaxPayload:     int(opts.MaxPayload)}),
 		accepted: l.remote == nil,
+		perms:    &l.readerPerms,
 	}
 }
 
@@ -52,7 +54,6 @@ func (r *leafReader) verdict(op any, reply chan *leafVerdict) error {
 		r.bound = true
 	}
 	if v.perms != nil {
-		r.perms = v.perms
 		r.hubRole = v.perms.hubRole
 	}
 	return nil
@@ -94,7 +95,7 @@ func (r *leafReader) LMsg(subject, reply []byte, queues [][]byte, hdrLen int, ms
 	if !r.wait() {
 		return errStop
 	}
-	if r.perms != nil && !r.perms.accept(subject) {
+	if p := r.perms.Load(); p != nil && !p.accept(subject) {
 		if r.hubRole {
 			r.sendErr(protocol.PermPubText(string(subject)))
 			return errLeafPermission

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -62,7 +63,8 @@ type reader struct {
 	readerCore
 
 	connected     bool
-	perms         *auth.Perms
+	perms         *atomic.Pointer[auth.Perms] // written by the actor (CONNECT, reload)
+	permsOf       *auth.Perms                 // the permissions pubPerms caches answers of
 	verbose       bool
 	pedantic      bool
 	headers       bool
@@ -83,7 +85,7 @@ func newReader(a *client, root *actor.RootContext, self *actor.PID) *reader {
 	opts := a.env.Opts
 	return &reader{readerCore: newReaderCore(&a.base, root, self, protocol.ClientMode, protocol.Limits{
 		MaxControlLine: int(opts.MaxControlLine), MaxPayload: int(opts.MaxPayload)}),
-		gatewayReplies: len(opts.LeafNode.Remotes) > 0}
+		perms: &a.readerPerms, gatewayReplies: len(opts.LeafNode.Remotes) > 0}
 }
 
 // run reads until the socket fails or a handler error stops parsing; h is
@@ -241,7 +243,7 @@ func (r *reader) Connect(arg []byte) error {
 		r.pub.SetAccount(res.acc)
 	}
 	r.connected = true
-	r.perms, r.verbose, r.pedantic = res.perms, res.verbose, res.pedantic
+	r.verbose, r.pedantic = res.verbose, res.pedantic
 	r.headers, r.noResponders, r.connectInfo = res.headers, res.noResponders, res.connectInfo
 	clear(r.pubPerms)
 	return nil
@@ -302,18 +304,22 @@ func (r *reader) mayPublish(subject, reply []byte) bool {
 			}
 		}
 	}
-	if r.perms == nil {
+	perms := r.perms.Load()
+	if perms == nil {
 		return true
+	}
+	if perms != r.permsOf {
+		r.permsOf, r.pubPerms = perms, nil
 	}
 	ok, cached := r.pubPerms[string(subject)]
 	if !cached {
-		ok = r.perms.CanPublish(string(subject))
+		ok = perms.CanPublish(string(subject))
 		if r.pubPerms == nil || len(r.pubPerms) >= maxPubPermCache {
 			r.pubPerms = make(map[string]bool)
 		}
 		r.pubPerms[string(subject)] = ok
 	}
-	if !ok && r.perms.ResponsePermission() != nil && r.ep.ResponseAllowed(subject) {
+	if !ok && perms.ResponsePermission() != nil && r.ep.ResponseAllowed(subject) {
 		return true
 	}
 	if !ok {
@@ -329,8 +335,8 @@ func (r *reader) Sub(subject, queue, sid []byte) error {
 		r.sendErr(protocol.ErrTextInvalidSubject)
 		return nil
 	}
-	if r.perms != nil || string(queue) == sysQueue {
-		if string(queue) == sysQueue || !r.perms.CanSubscribe(string(subject), string(queue)) {
+	if perms := r.perms.Load(); perms != nil || string(queue) == sysQueue {
+		if string(queue) == sysQueue || !perms.CanSubscribe(string(subject), string(queue)) {
 			r.sendErr(protocol.PermSubText(string(subject), string(queue)))
 			return nil
 		}

@@ -110,6 +110,12 @@ func (s *Supervisor) Receive(c actor.Context) {
 			st.stop.Store(time.Now().UnixNano())
 		}
 		s.remember(st)
+	case *Reconfigure:
+		// New connections get the new configuration; existing ones apply it.
+		s.env = m.Env
+		for _, pid := range s.pids {
+			c.Send(pid, m)
+		}
 	case *ListRequest:
 		l := &List{Open: make([]*State, 0, len(s.open))}
 		for _, st := range s.open {

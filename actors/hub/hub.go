@@ -74,8 +74,10 @@ type Server struct {
 	remoteSup  *actor.PID
 	lnPIDs     []*actor.PID
 	accounts   map[string]*conn.AccountRef
-	remotes    []*remote.Shared
-	remotePIDs []*actor.PID
+	remotes    []*remote.Shared // guarded by mu (reload changes them)
+	remotePIDs []*actor.PID     // guarded by mu
+	remoteKeys []string         // guarded by mu
+	remoteSeq  int
 	env        *conn.Env
 	delays     conn.LeafDelays
 
@@ -85,6 +87,10 @@ type Server struct {
 	prom     *prometheus.Registry
 	metrics  *actorMetrics
 	cpu      cpuSampler
+
+	// mu guards what a reload replaces: opts, env and the remotes; the
+	// monitoring handlers read them through current.
+	mu sync.RWMutex
 
 	healthy      atomic.Bool
 	shutdownOnce sync.Once
@@ -256,15 +262,15 @@ func (s *Server) startAccounts() error {
 		if _, dup := s.accounts[name]; dup {
 			continue
 		}
-		sh := account.NewShared(name)
-		props := account.Props(sh, s.log).Configure(actor.WithMailbox(s.reg.Mailbox("account")))
-		pid, err := spawnUnder(s.sys.Root, s.accSup, props, "account-"+actorName(name))
-		if err != nil {
+		if err := s.startAccount(name); err != nil {
 			return err
 		}
-		s.accounts[name] = &conn.AccountRef{Route: sh.Route, PID: pid, LDS: sh.LDS}
 	}
 	return nil
+}
+
+func actorMailbox(reg *obs.Registry, kind string) actor.PropsOption {
+	return actor.WithMailbox(reg.Mailbox(kind))
 }
 
 // actorName keeps '/' out of actor names: the tree view splits ids on it.
@@ -366,6 +372,13 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	s.log.Info("server shut down")
 	return errors.Join(errs...)
+}
+
+// current returns the running options and connection environment.
+func (s *Server) current() (*config.Options, *conn.Env) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.opts, s.env
 }
 
 // Healthz reports whether every listener is up.

@@ -69,27 +69,36 @@ func advertiseHost(host string, a *net.TCPAddr) string {
 
 // startRemotes spawns one remote actor per configured remote.
 func (s *Server) startRemotes() error {
-	if len(s.opts.LeafNode.Remotes) == 0 {
-		return nil
-	}
 	var err error
 	s.remoteSup, err = spawnUnder(s.sys.Root, s.hub, actor.PropsFromProducer(func() actor.Actor { return &parent{} },
 		actor.WithSupervisor(restartPolicy(5)), actor.WithMailbox(s.reg.Mailbox("supervisor"))), "remotes")
 	if err != nil {
 		return err
 	}
-	for i, r := range s.opts.LeafNode.Remotes {
-		sh := &remote.Shared{}
-		cfg := remote.Config{Index: i, Opts: r, Interval: s.opts.LeafNode.ReconnectInterval, Conns: s.connsSup,
-			Log: s.log.With(zap.String("kind", "remote"))}
-		props := remote.Props(cfg, sh).Configure(actor.WithMailbox(s.reg.Mailbox("remote")))
-		pid, err := spawnUnder(s.sys.Root, s.remoteSup, props, fmt.Sprintf("remote-%d", i))
-		if err != nil {
+	for _, r := range s.opts.LeafNode.Remotes {
+		if err := s.spawnRemote(r, s.opts.LeafNode.ReconnectInterval); err != nil {
 			return err
 		}
-		s.remotePIDs = append(s.remotePIDs, pid)
-		s.remotes = append(s.remotes, sh)
 	}
+	return nil
+}
+
+// spawnRemote starts the actor of one configured remote. mu is held or
+// the server is not running yet.
+func (s *Server) spawnRemote(r *config.RemoteLeafOpts, interval time.Duration) error {
+	i := s.remoteSeq
+	s.remoteSeq++
+	sh := &remote.Shared{}
+	cfg := remote.Config{Index: i, Opts: r, Interval: interval, Conns: s.connsSup,
+		Log: s.log.With(zap.String("kind", "remote"))}
+	props := remote.Props(cfg, sh).Configure(actor.WithMailbox(s.reg.Mailbox("remote")))
+	pid, err := spawnUnder(s.sys.Root, s.remoteSup, props, fmt.Sprintf("remote-%d", i))
+	if err != nil {
+		return err
+	}
+	s.remotes = append(s.remotes, sh)
+	s.remotePIDs = append(s.remotePIDs, pid)
+	s.remoteKeys = append(s.remoteKeys, remoteKey(r, interval))
 	return nil
 }
 
@@ -116,6 +125,8 @@ func (s *Server) Remotez() any {
 
 // FaultRemote makes remote i's actor panic (test-only fault injection).
 func (s *Server) FaultRemote(i int) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if i < 0 || i >= len(s.remotePIDs) {
 		return fmt.Errorf("no remote %d", i)
 	}
@@ -172,15 +183,15 @@ func (s *Server) Leafz(q monitor.LeafzOptions) (*monitor.Leafz, error) {
 }
 
 // leafVarz is the leaf section of /varz.
-func (s *Server) leafVarz() monitor.LeafNodeOptsVarz {
+func (s *Server) leafVarz(o *config.Options) monitor.LeafNodeOptsVarz {
 	var v monitor.LeafNodeOptsVarz
 	if a := s.LeafAddr(); a != nil {
-		v.Host = s.opts.LeafNode.Host
+		v.Host = o.LeafNode.Host
 		v.Port = a.Port
-		v.AuthTimeout = s.opts.LeafNode.AuthTimeout.Seconds()
+		v.AuthTimeout = o.LeafNode.AuthTimeout.Seconds()
 		v.TLSTimeout = config.DefaultTLSTimeout.Seconds()
 	}
-	for _, r := range s.opts.LeafNode.Remotes {
+	for _, r := range o.LeafNode.Remotes {
 		urls := make([]string, len(r.URLs))
 		for i, u := range r.URLs {
 			urls[i] = u.Host

@@ -20,19 +20,19 @@ import (
 
 // Varz reports /varz.
 func (s *Server) Varz() *monitor.Varz {
-	o := s.opts
+	o, env := s.current()
 	now := time.Now()
 	v := &monitor.Varz{
 		ID: s.id, Name: s.name, Version: CompatVersion, Proto: 1, GoVersion: runtime.Version(),
-		Host: o.Host, Port: s.env.Info.Port, AuthRequired: s.env.Auth.AdvertiseAuthRequired(),
+		Host: o.Host, Port: env.Info.Port, AuthRequired: env.Auth.AdvertiseAuthRequired(),
 		MaxConn: o.MaxConn, MaxSubs: o.MaxSubs, PingInterval: o.PingInterval, MaxPingsOut: o.MaxPingsOut,
 		HTTPHost: o.HTTPHost, HTTPPort: o.HTTPPort, AuthTimeout: o.AuthTimeout.Seconds(),
 		MaxControlLine: o.MaxControlLine, MaxPayload: int(o.MaxPayload), MaxPending: o.MaxPending,
 		TLSTimeout: 2, WriteDeadline: o.WriteDeadline,
 		Start: s.start, Now: now, Uptime: uptime(now.Sub(s.start)),
 		Cores: runtime.NumCPU(), MaxProcs: runtime.GOMAXPROCS(0), ConfigLoadTime: s.start,
-		SystemAccount:        s.env.SystemAccount,
-		LeafNode:             s.leafVarz(),
+		SystemAccount:        env.SystemAccount,
+		LeafNode:             s.leafVarz(o),
 		SlowConsumersStats:   &monitor.SlowConsumersStats{},
 		StaleConnectionStats: &monitor.StaleConnectionStats{},
 	}
@@ -43,7 +43,7 @@ func (s *Server) Varz() *monitor.Varz {
 		v.MemLimit = lim
 	}
 	v.Mem, v.CPU = s.cpu.sample()
-	t := s.env.Totals
+	t := env.Totals
 	v.TotalConnections = t.TotalConnections.Load()
 	v.SlowConsumers = t.SlowConsumers.Load()
 	v.StaleConnections = t.StaleConnections.Load()

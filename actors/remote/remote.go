@@ -171,8 +171,14 @@ func (a *Actor) Receive(c actor.Context) {
 		a.discovered(m.URLs)
 	case *Fault:
 		panic("remote: injected fault")
-	case *actor.Stopping, *actor.Restarting:
+	case *actor.Restarting:
+		a.stop() // the connection stays: the next incarnation watches it
+	case *actor.Stopping:
 		a.stop()
+		if a.sh.leaf != nil {
+			// Removed (reload) or shutting down: the connection goes too.
+			c.Stop(a.sh.leaf)
+		}
 	}
 }
 

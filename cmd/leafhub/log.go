@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -31,12 +32,20 @@ func levelTag(l zapcore.Level) string {
 	}
 }
 
+// logger is the process logger: nats-server's human format, a level that
+// reload can change, and a log file that SIGUSR1 reopens (after rotation).
+type logger struct {
+	*zap.Logger
+	level zap.AtomicLevel
+	file  *reopenable // nil when logging to stderr
+}
+
 // newLogger builds the nats-server-like human format:
 //
 //	[1234] 2026/12/01 19:17:07.123456 [INF] server is ready {"server_id": "N..."}
 //
 // The structured fields follow the message. logtime false drops the time.
-func newLogger(level zapcore.Level, logtime bool, file string) (*zap.Logger, func(), error) {
+func newLogger(level zapcore.Level, logtime bool, file string) (*logger, error) {
 	pid := fmt.Sprintf("[%d]", os.Getpid())
 	enc := zapcore.EncoderConfig{
 		MessageKey:       "msg",
@@ -57,18 +66,81 @@ func newLogger(level zapcore.Level, logtime bool, file string) (*zap.Logger, fun
 			pe.AppendString(pid + " " + t.Format("2006/01/02 15:04:05.000000"))
 		}
 	}
+	lg := &logger{level: zap.NewAtomicLevelAt(level)}
 	out := zapcore.Lock(os.Stderr)
-	closeFn := func() {}
 	if file != "" {
-		f, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		f, err := openReopenable(file)
 		if err != nil {
-			return nil, nil, fmt.Errorf("open log file %s: %w", file, err)
+			return nil, err
 		}
-		out = zapcore.Lock(f)
-		closeFn = func() { _ = f.Close() }
+		lg.file = f
+		out = f
 	}
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), out, level)
-	return zap.New(core), closeFn, nil
+	lg.Logger = zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(enc), out, lg.level))
+	return lg, nil
+}
+
+func (l *logger) close() {
+	_ = l.Sync()
+	if l.file != nil {
+		_ = l.file.Close()
+	}
+}
+
+// reopen reopens the log file (SIGUSR1); with no log file it does nothing.
+func (l *logger) reopen() error {
+	if l.file == nil {
+		return nil
+	}
+	return l.file.reopen()
+}
+
+// reopenable is a log file that can be reopened under the same name.
+type reopenable struct {
+	mu   sync.Mutex
+	path string
+	f    *os.File
+}
+
+func openReopenable(path string) (*reopenable, error) {
+	r := &reopenable{path: path}
+	if err := r.reopen(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *reopenable) reopen() error {
+	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("open log file %s: %w", r.path, err)
+	}
+	r.mu.Lock()
+	old := r.f
+	r.f = f
+	r.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+	return nil
+}
+
+func (r *reopenable) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.f.Write(p)
+}
+
+func (r *reopenable) Sync() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.f.Sync()
+}
+
+func (r *reopenable) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.f.Close()
 }
 
 // logLevel maps nats-server's debug and trace switches to a level.

@@ -31,6 +31,9 @@ Server Options:
     -m, --http_port <port>           Use port for http monitoring
     -c, --config <file>              Configuration file
     -t                               Test configuration and exit
+    -P, --pid <file>                 File to store the process id
+    -sl, --signal <cmd>[=<pid>]      Send a signal to a leafhub process (stop, quit, term,
+                                     reopen, reload, ldm); <pid> may be a pid file
 
 Logging Options:
     -l, --log, --log_file <file>     File to redirect log output
@@ -49,6 +52,7 @@ const shutdownTimeout = 15 * time.Second
 
 type flags struct {
 	config, host, name, logFile string
+	pidFile, signal             string
 	port, httpPort              int
 	debug, trace, dv, logtime   bool
 	check, version              bool
@@ -70,6 +74,12 @@ func parseFlags(args []string) (*flags, error) {
 	}
 	for _, n := range []string{"l", "log", "log_file"} {
 		fs.StringVar(&f.logFile, n, "", "")
+	}
+	for _, n := range []string{"P", "pid"} {
+		fs.StringVar(&f.pidFile, n, "", "")
+	}
+	for _, n := range []string{"sl", "signal"} {
+		fs.StringVar(&f.signal, n, "", "")
 	}
 	for _, n := range []string{"p", "port"} {
 		fs.IntVar(&f.port, n, -2, "")
@@ -127,6 +137,9 @@ func (f *flags) apply(o *config.Options) {
 	if f.logFile != "" {
 		o.LogFile = f.logFile
 	}
+	if f.pidFile != "" {
+		o.PidFile = f.pidFile
+	}
 	if f.debug || f.dv {
 		o.Debug = true
 	}
@@ -150,6 +163,13 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "leafhub: %v\n%s", err, usage)
 		return 1
 	}
+	if f.signal != "" {
+		if err := sendSignal(f.signal); err != nil {
+			fmt.Fprintf(os.Stderr, "leafhub: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	if f.version {
 		fmt.Printf("leafhub: v%s (nats-server v%s compatible)\n", hub.Version, hub.CompatVersion)
 		return 0
@@ -170,20 +190,27 @@ func run(args []string) int {
 		fmt.Printf("leafhub: configuration file %s is valid\n", f.config)
 		return 0
 	}
-	log, closeLog, err := newLogger(logLevel(opts.Debug, opts.Trace), opts.Logtime, opts.LogFile)
+	lg, err := newLogger(logLevel(opts.Debug, opts.Trace), opts.Logtime, opts.LogFile)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "leafhub: %v\n", err)
 		return 1
 	}
-	defer closeLog()
-	defer func() { _ = log.Sync() }()
+	defer lg.close()
 	for _, w := range opts.Warnings {
-		log.Warn(w)
+		lg.Warn(w)
 	}
-	return serve(opts, log)
+	if opts.PidFile != "" {
+		if err := writePidFile(opts.PidFile); err != nil {
+			lg.Error("cannot start", zap.Error(err))
+			return 1
+		}
+		defer os.Remove(opts.PidFile)
+	}
+	return serve(opts, f, lg)
 }
 
-func serve(opts *config.Options, log *zap.Logger) int {
+func serve(opts *config.Options, f *flags, lg *logger) int {
+	log := lg.Logger
 	log.Info("starting leafhub", zap.String("version", hub.Version), zap.Int("pid", os.Getpid()),
 		zap.String("config", opts.ConfigFile))
 	s, err := hub.New(opts, log)
@@ -195,16 +222,32 @@ func serve(opts *config.Options, log *zap.Logger) int {
 		return 1
 	}
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sigs)
 	for sig := range sigs {
-		if sig == syscall.SIGHUP {
-			log.Warn("configuration reload (SIGHUP) is not implemented yet; restart leafhub to apply changes")
+		switch sig {
+		case syscall.SIGHUP:
+			reload(s, opts.ConfigFile, f, lg)
 			continue
+		case syscall.SIGUSR1:
+			if err := lg.reopen(); err != nil {
+				log.Error("cannot reopen the log file", zap.Error(err))
+			} else {
+				log.Info("log file reopened")
+			}
+			continue
+		case syscall.SIGUSR2:
+			ctx, cancel := context.WithTimeout(context.Background(), opts.LameDuckDuration+shutdownTimeout)
+			defer cancel()
+			if err := s.LameDuck(ctx); err != nil {
+				log.Error("lame duck shutdown was not clean", zap.Error(err))
+				return 1
+			}
+			return 0
 		}
 		log.Info("trapped signal; shutting down", zap.String("signal", sig.String()))
 		break
 	}
-	signal.Stop(sigs)
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {

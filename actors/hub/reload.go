@@ -1,0 +1,169 @@
+package hub
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/leafhub/leafhub/actors/account"
+	"github.com/leafhub/leafhub/actors/conn"
+	"github.com/leafhub/leafhub/config"
+)
+
+// Reload applies a new configuration (SIGHUP), as nats-server does for
+// what leafhub supports:
+//   - remotes: added ones start, removed ones stop (with their connection),
+//     changed ones restart; unchanged remotes and their connections are
+//     not touched;
+//   - users, passwords, permissions and accounts: every connection is
+//     checked again: no longer authorized → "Authorization Violation",
+//     moved to another account → closed, else new permissions apply;
+//   - everything else applies to new connections.
+//
+// Listen addresses, the server name and the system account cannot change
+// at run time: such a configuration is refused and nothing changes. It
+// returns the names of the changed settings.
+func (s *Server) Reload(o *config.Options) ([]string, error) {
+	old, _ := s.current()
+	if err := reloadable(old, o); err != nil {
+		return nil, err
+	}
+	changed := config.Diff(old, o)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range o.Accounts {
+		if _, ok := s.accounts[a.Name]; !ok {
+			if err := s.startAccount(a.Name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	s.opts = o
+	env := s.newEnvFrom(s.env)
+	s.env = env
+	s.sys.Root.Send(s.connsSup, &conn.Reconfigure{Env: env})
+	if err := s.reconcileRemotes(o); err != nil {
+		return changed, err
+	}
+	return changed, nil
+}
+
+// reloadable refuses changes leafhub (like nats-server) cannot make at run time.
+func reloadable(old, o *config.Options) error {
+	switch {
+	case old.Host != o.Host || old.Port != o.Port:
+		return fmt.Errorf("config reload not supported for listen (client address %s:%d → %s:%d): restart leafhub",
+			old.Host, old.Port, o.Host, o.Port)
+	case old.HTTPHost != o.HTTPHost || old.HTTPPort != o.HTTPPort:
+		return fmt.Errorf("config reload not supported for http (monitoring address): restart leafhub")
+	case old.ServerName != o.ServerName:
+		return fmt.Errorf("config reload not supported for server_name: restart leafhub")
+	case old.LeafNode.Host != o.LeafNode.Host || old.LeafNode.Port != o.LeafNode.Port:
+		return fmt.Errorf("config reload not supported for leafnodes listen: restart leafhub")
+	case old.SystemAccount != o.SystemAccount || old.NoSystemAccount != o.NoSystemAccount:
+		return fmt.Errorf("config reload not supported for system_account: restart leafhub")
+	case (len(old.LeafNode.Remotes) > 0) != (len(o.LeafNode.Remotes) > 0):
+		// The cluster name leaf peers know us by is the server name when
+		// remotes exist: it cannot appear or vanish under live connections.
+		return fmt.Errorf("config reload cannot add the first remote or remove the last one: restart leafhub")
+	}
+	return nil
+}
+
+// newEnvFrom builds the connection environment of the current options,
+// keeping the counters and the listener details of the running one.
+func (s *Server) newEnvFrom(old *conn.Env) *conn.Env {
+	env := s.newEnv()
+	env.Totals = old.Totals
+	env.Info.Port = old.Info.Port
+	env.LeafInfo.Host, env.LeafInfo.Port = old.LeafInfo.Host, old.LeafInfo.Port
+	env.LeafInfo.IP, env.LeafInfo.LeafNodeURLs = old.LeafInfo.IP, old.LeafInfo.LeafNodeURLs
+	return env
+}
+
+// remoteKey identifies a remote's configuration: equal keys need no restart.
+func remoteKey(r *config.RemoteLeafOpts, interval time.Duration) string {
+	urls := make([]string, len(r.URLs))
+	for i, u := range r.URLs {
+		urls[i] = u.String()
+	}
+	return fmt.Sprint(urls, r.NoRandomize, r.LocalAccount, r.Credentials, r.Nkey, r.Hub, r.DenyImports, r.DenyExports,
+		r.Compression.Mode, r.FirstInfoTimeout, r.DialTimeout, r.Isolate, r.RequestIsolation, r.Disabled,
+		r.IgnoreDiscoveredServers, interval)
+}
+
+// reconcileRemotes keeps remotes whose configuration did not change, stops
+// those that were removed or changed, and starts the new ones. mu is held.
+func (s *Server) reconcileRemotes(o *config.Options) error {
+	interval := o.LeafNode.ReconnectInterval
+	want := make([]string, len(o.LeafNode.Remotes))
+	for i, r := range o.LeafNode.Remotes {
+		want[i] = remoteKey(r, interval)
+	}
+	// Keep each running remote whose key is still wanted (once per entry).
+	taken := make([]bool, len(want))
+	var keep []int
+	for i, k := range s.remoteKeys {
+		j := slices.IndexFunc(want, func(w string) bool { return w == k })
+		for j >= 0 && taken[j] {
+			next := slices.IndexFunc(want[j+1:], func(w string) bool { return w == k })
+			if next < 0 {
+				j = -1
+				break
+			}
+			j += 1 + next
+		}
+		if j >= 0 {
+			taken[j] = true
+			keep = append(keep, i)
+			continue
+		}
+		s.log.Info("remote removed or changed by the reload; stopping it", zap.Int("remote", s.remotes[i].Status().Index))
+		_ = s.sys.Root.StopFuture(s.remotePIDs[i]).Wait()
+	}
+	remotes, pids, keys := s.remotes, s.remotePIDs, s.remoteKeys
+	s.remotes, s.remotePIDs, s.remoteKeys = nil, nil, nil
+	for _, i := range keep {
+		s.remotes = append(s.remotes, remotes[i])
+		s.remotePIDs = append(s.remotePIDs, pids[i])
+		s.remoteKeys = append(s.remoteKeys, keys[i])
+	}
+	for j, r := range o.LeafNode.Remotes {
+		if taken[j] {
+			continue
+		}
+		s.log.Info("remote added by the reload", zap.Strings("urls", hostPortsOf(r)))
+		if err := s.spawnRemote(r, interval); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hostPortsOf(r *config.RemoteLeafOpts) []string {
+	out := make([]string, len(r.URLs))
+	for i, u := range r.URLs {
+		out[i] = u.Host
+	}
+	return out
+}
+
+// startAccount starts the actor of one account.
+func (s *Server) startAccount(name string) error {
+	sh := account.NewShared(name)
+	props := account.Props(sh, s.log).Configure(actorMailbox(s.reg, "account"))
+	pid, err := spawnUnder(s.sys.Root, s.accSup, props, "account-"+actorName(name))
+	if err != nil {
+		return err
+	}
+	s.accounts[name] = &conn.AccountRef{Route: sh.Route, PID: pid, LDS: sh.LDS}
+	return nil
+}
+
+// Options returns the running configuration.
+func (s *Server) Options() (*config.Options, error) {
+	o, _ := s.current()
+	return o, nil
+}

@@ -1,0 +1,134 @@
+package tests
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/leafhub/leafhub/config"
+)
+
+// reloadWith parses conf as the server's new configuration and reloads it.
+func reloadWith(t *testing.T, s *target, conf string) error {
+	t.Helper()
+	o, err := config.Parse(baseConf + conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep the listener the test harness chose (-1 means "random" at start).
+	cur, _ := s.hub.Options()
+	o.Port, o.HTTPPort = cur.Port, cur.HTTPPort
+	o.LeafNode.Port = cur.LeafNode.Port
+	_, err = s.hub.Reload(o)
+	return err
+}
+
+// TestReloadRemotes: adding a remote starts it, removing one stops it, and
+// an unchanged remote keeps its connection.
+func TestReloadRemotes(t *testing.T) {
+	h1 := startNATS(t, "server_name: H1\nleafnodes { listen: 127.0.0.1:-1 }\n")
+	h2 := startNATS(t, "server_name: H2\nleafnodes { listen: 127.0.0.1:-1 }\n")
+	r1 := fmt.Sprintf(`{ url: "nats://127.0.0.1:%d" }`, h1.leafPort(t))
+	r2 := fmt.Sprintf(`{ url: "nats://127.0.0.1:%d" }`, h2.leafPort(t))
+	conf := func(remotes ...string) string {
+		return "server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ " + strings.Join(remotes, ", ") + " ] }\n"
+	}
+	leaf := startLeafhub(t, conf(r1))
+	waitLeafs(t, h1, 1)
+	cid := leaf.hub.Remotes()[0].CID
+
+	if err := reloadWith(t, leaf, conf(r1, r2)); err != nil {
+		t.Fatal(err)
+	}
+	waitLeafs(t, h2, 1)
+	st := leaf.hub.Remotes()
+	if len(st) != 2 || st[0].CID != cid || st[0].Connects != 1 {
+		t.Fatalf("the unchanged remote was disturbed: %+v", st[0])
+	}
+	if err := reloadWith(t, leaf, conf(r2)); err != nil {
+		t.Fatal(err)
+	}
+	waitLeafs(t, h1, 0)
+	if h2.ns.NumLeafNodes() != 1 || len(leaf.hub.Remotes()) != 1 {
+		t.Fatalf("after removing remote 1: hub 2 has %d leafs, %d remotes", h2.ns.NumLeafNodes(), len(leaf.hub.Remotes()))
+	}
+}
+
+// TestReloadAuthorization: a removed user is disconnected with
+// Authorization Violation; a user whose permissions shrank loses the
+// subscriptions they no longer allow and is refused publishes; others stay.
+func TestReloadAuthorization(t *testing.T) {
+	before := `authorization { users [ {user: a, password: p}, {user: b, password: p} ] }`
+	after := `authorization { users [ {user: a, password: p, permissions: {publish: "ok.>", subscribe: "ok.>"}} ] }`
+	s := startLeafhub(t, before)
+	errsA := make(chan error, 10)
+	a := connect(t, s.url, nats.UserInfo("a", "p"), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errsA <- err }))
+	bClosed := make(chan error, 1)
+	b := connect(t, s.url, nats.UserInfo("b", "p"), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		select {
+		case bClosed <- err:
+		default:
+		}
+	}))
+	notOK, _ := a.SubscribeSync("not.ok")
+	okSub, _ := a.SubscribeSync("ok.x")
+	_ = a.Flush()
+	_ = b.Flush()
+
+	if err := reloadWith(t, s, after); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-bClosed:
+		if !errors.Is(err, nats.ErrAuthorization) && !strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
+			t.Fatalf("removed user got %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the removed user was not disconnected")
+	}
+	select {
+	case err := <-errsA:
+		if !strings.Contains(err.Error(), `Subscription to "not.ok" (sid`) {
+			t.Fatalf("user a got %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the disallowed subscription was not reported")
+	}
+	_ = a.Publish("not.ok", nil)
+	select {
+	case err := <-errsA:
+		if !strings.Contains(err.Error(), `Publish to "not.ok"`) {
+			t.Fatalf("user a got %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a publish outside the new permissions was not refused")
+	}
+	_ = a.Publish("ok.x", []byte("still"))
+	if m, err := okSub.NextMsg(2 * time.Second); err != nil || string(m.Data) != "still" {
+		t.Fatalf("allowed subscription after reload: %v %v", m, err)
+	}
+	if _, err := notOK.NextMsg(100 * time.Millisecond); err == nil {
+		t.Fatal("the removed subscription still received")
+	}
+	if !a.IsConnected() {
+		t.Fatal("user a was disconnected")
+	}
+}
+
+// TestReloadRefused: a change that cannot be applied at run time is refused
+// and nothing changes.
+func TestReloadRefused(t *testing.T) {
+	s := startLeafhub(t, "server_name: ONE\n")
+	nc := connect(t, s.url)
+	err := reloadWith(t, s, "server_name: TWO\n")
+	if err == nil || !strings.Contains(err.Error(), "server_name") {
+		t.Fatalf("got %v, want the server_name change refused", err)
+	}
+	if s.hub.Name() != "ONE" || !nc.IsConnected() {
+		t.Fatal("a refused reload changed the server")
+	}
+}
