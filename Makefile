@@ -8,7 +8,7 @@ RACE_PKGS := ./actors/... ./tests/...
 FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test vet lint fmt bench fuzz clean help
+.PHONY: all build run test vet lint fmt bench fuzz clean help docker
 
 all: build
 
@@ -20,6 +20,7 @@ help:
 	@echo "make fuzz    short bounded fuzzing of the parsers (FUZZTIME=$(FUZZTIME) each)"
 	@echo "make lint    gofmt check and go vet"
 	@echo "make clean   remove build output"
+	@echo "make docker  build the container image $(IMAGE) (skipped without a docker engine)"
 
 build:
 	$(GO) build -o $(BIN) ./cmd/leafhub
@@ -47,3 +48,14 @@ fuzz:
 
 clean:
 	rm -rf bin bench.out
+
+# The container image (deploy/docker/Dockerfile, context: the repository
+# root). Skipped, successfully, where no docker engine is reachable.
+IMAGE ?= leafhub:dev
+docker:
+	@if docker info >/dev/null 2>&1; then \
+		echo "docker build -f deploy/docker/Dockerfile -t $(IMAGE) ."; \
+		docker build -f deploy/docker/Dockerfile -t $(IMAGE) .; \
+	else \
+		echo "docker engine not available; skipping"; \
+	fi

@@ -165,6 +165,26 @@ func TestMetricsNames(t *testing.T) {
 	if strings.Contains(text, "protoactor_") {
 		t.Error("protoactor's OpenTelemetry series are on by default")
 	}
+	if strings.Contains(text, "_by_actor") {
+		t.Error("per-actor series are on by default")
+	}
+}
+
+// TestPerActorMetrics: the opt-in adds one series per actor, labelled by id.
+func TestPerActorMetrics(t *testing.T) {
+	s := startLeafhub(t, monitorConf+"leafhub { per_actor_metrics: true }\n")
+	nc := connect(t, s.url)
+	cid := cidOf(t, nc)
+	resp, err := http.Get(s.monitor + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := fmt.Sprintf(`leafhub_actor_mailbox_depth_by_actor{actor="hub/conns/client-%d",kind="client"} 0`, cid)
+	if !strings.Contains(string(body), want) {
+		t.Fatalf("/metrics lacks %q", want)
+	}
 }
 
 // TestActorMetricsSwitch turns on protoactor's own instruments.
@@ -202,5 +222,70 @@ func TestActorz(t *testing.T) {
 	}
 	if kinds["client"] != 1 || kinds["account"] < 2 || kinds["listener"] != 1 || kinds["hub"] != 1 {
 		t.Fatalf("actor kinds %v", kinds)
+	}
+}
+
+// TestSubszAccountzKeysMatchNATS: the same topology on both servers gives
+// /subsz, /subsz?subs=1 and /accountz(?acc=) with the same keys.
+func TestSubszAccountzKeysMatchNATS(t *testing.T) {
+	conf := monitorConf + "accounts { A { users [ {user: a, password: p} ] } }\n"
+	type shot struct{ subsz, detail, accountz, accDetail map[string]any }
+	var got = map[string]shot{}
+	both(t, conf, func(t *testing.T, s *target) {
+		nc := connect(t, s.url, nats.UserInfo("a", "p"))
+		_, _ = nc.SubscribeSync("foo.bar")
+		_, _ = nc.QueueSubscribeSync("foo.*", "q")
+		_ = nc.Flush()
+		var sh shot
+		getJSON(t, s.monitor+"/subsz", &sh.subsz)
+		getJSON(t, s.monitor+"/subsz?subs=1&acc=A&test=foo.bar", &sh.detail)
+		getJSON(t, s.monitor+"/accountz", &sh.accountz)
+		getJSON(t, s.monitor+"/accountz?acc=A", &sh.accDetail)
+		list, _ := sh.detail["subscriptions_list"].([]any)
+		if len(list) != 2 {
+			t.Fatalf("subsz?subs=1&acc=A&test=foo.bar listed %v", sh.detail["subscriptions_list"])
+		}
+		if !strings.Contains(fmt.Sprint(sh.accountz["accounts"]), "A") {
+			t.Fatalf("accountz %v", sh.accountz)
+		}
+		got[s.name] = sh
+	})
+	ours, theirs := got["leafhub"], got["nats-server"]
+	compare := func(what string, o, n map[string]any, absent map[string]bool) {
+		for k := range n {
+			if _, ok := o[k]; !ok && !absent[k] {
+				t.Errorf("%s: leafhub lacks %q", what, k)
+			}
+		}
+		for k := range o {
+			if _, ok := n[k]; !ok {
+				t.Errorf("%s: leafhub has %q, nats-server does not", what, k)
+			}
+		}
+	}
+	compare("subsz", ours.subsz, theirs.subsz, nil)
+	compare("subsz?subs=1", ours.detail, theirs.detail, nil)
+	compare("accountz", ours.accountz, theirs.accountz, nil)
+	od, _ := ours.accDetail["account_detail"].(map[string]any)
+	nd, _ := theirs.accDetail["account_detail"].(map[string]any)
+	// nats-server's account detail also carries JetStream, JWT, mapping and
+	// import/export fields leafhub does not have.
+	compare("accountz?acc=A", od, nd, map[string]bool{"update_time": true, "imports": true, "exports": true,
+		"mappings": true, "responses": true, "jwt": true, "issuer_key": true, "name_tag": true, "tags": true,
+		"decoded_jwt": true, "validation_result_jwt": true, "revoked_user": true})
+	if od["subscriptions"] != nd["subscriptions"] && fmt.Sprint(od["client_connections"]) != "1" {
+		t.Errorf("account detail: leafhub %v, nats-server %v", od, nd)
+	}
+}
+
+// TestHealthzHelmOptions: the probes the nats Helm chart uses answer 200 on
+// a server without JetStream.
+func TestHealthzHelmOptions(t *testing.T) {
+	s := startLeafhub(t, monitorConf)
+	for _, q := range []string{"", "?js-enabled-only=true", "?js-server-only=true"} {
+		var h map[string]any
+		if code := getJSON(t, s.monitor+"/healthz"+q, &h); code != 200 || h["status"] != "ok" {
+			t.Errorf("/healthz%s: %d %v", q, code, h)
+		}
 	}
 }

@@ -72,6 +72,8 @@ type Stats struct {
 	Leafs         int
 	Subscriptions int
 	Generation    uint64
+	Inserts       uint64 // subscriptions added since the account started
+	Removes       uint64 // subscriptions removed since the account started
 }
 
 // flush publishes the snapshot after a batch of changes.
@@ -92,6 +94,8 @@ type Shared struct {
 	members map[string]*actor.PID // by PID id
 	leafs   map[string]*leafView  // joined leaf connections, by PID id
 	waiting []chan struct{}       // Done channels of applied deltas not yet published
+	inserts uint64                // lifetime counters (actor goroutine only)
+	removes uint64
 }
 
 // NewShared returns the shared state of account name.
@@ -183,7 +187,8 @@ func (a *Actor) Receive(c actor.Context) {
 		}
 	case *StatsRequest:
 		c.Respond(&Stats{Name: a.sh.Route.Name, Members: len(a.sh.members), Leafs: len(a.sh.leafs),
-			Subscriptions: a.b.Count(), Generation: a.sh.Route.Snapshot().Gen()})
+			Subscriptions: a.b.Count(), Generation: a.sh.Route.Snapshot().Gen(),
+			Inserts: a.sh.inserts, Removes: a.sh.removes})
 	case *Fault:
 		panic("account: injected fault")
 	case *actor.Stopping, *actor.Restarting:
@@ -243,6 +248,7 @@ func (a *Actor) apply(member string, add, remove []*route.Sub) (added, removed [
 		}
 		set[s] = struct{}{}
 		a.b.Insert(s.Subject, s.Queue, s)
+		a.sh.inserts++
 		added = append(added, s)
 	}
 	for _, s := range remove {
@@ -251,6 +257,7 @@ func (a *Actor) apply(member string, add, remove []*route.Sub) (added, removed [
 		}
 		delete(set, s)
 		a.b.Remove(s.Subject, s.Queue, s)
+		a.sh.removes++
 		removed = append(removed, s)
 	}
 	return added, removed

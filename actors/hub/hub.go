@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"runtime"
 	"strconv"
@@ -219,7 +220,7 @@ func (s *Server) Start() (err error) {
 		if err != nil {
 			return fmt.Errorf("listen for monitoring on %s: %w (change http/http_port in the config)", maddr, err)
 		}
-		s.mon = monitor.New(ln, s, s.prom, s.opts.MetricsPrefix, s.log.With(zap.String("listener", "monitor")))
+		s.mon = monitor.New(ln, s, s.prom, s.opts.MetricsPrefix, s.opts.PerActorMetrics, s.log.With(zap.String("listener", "monitor")))
 		s.mon.Serve()
 		s.log.Info("starting http monitor", zap.String("addr", "http://"+ln.Addr().String()))
 	}
@@ -313,7 +314,7 @@ func (s *Server) newEnv() *conn.Env {
 	leafInfo.InfoOnConnect = true
 	leafInfo.Cluster = cluster
 	return &conn.Env{
-		Opts: s.opts, Auth: a, Accounts: s.accounts, SystemAccount: sysAcc, Info: info,
+		Opts: s.opts, Auth: a, Accounts: maps.Clone(s.accounts), SystemAccount: sysAcc, Info: info,
 		Log: s.log, Totals: &conn.Totals{}, FinalFlush: finalFlush,
 		LeafInfo: leafInfo, ClusterName: cluster, LeafDelays: s.delays,
 	}
@@ -423,7 +424,7 @@ func (s *Server) FaultConnection(cid uint64) (bool, error) {
 
 // FaultAccount makes the actor of an account panic (test-only fault injection).
 func (s *Server) FaultAccount(name string) error {
-	ref := s.accounts[name]
+	ref := s.accountRef(name)
 	if ref == nil {
 		return fmt.Errorf("no account %q", name)
 	}
@@ -434,7 +435,7 @@ func (s *Server) FaultAccount(name string) error {
 // AccountInterest reports whether subject has interest in an account's
 // current routing snapshot.
 func (s *Server) AccountInterest(name, subject string) (bool, error) {
-	ref := s.accounts[name]
+	ref := s.accountRef(name)
 	if ref == nil {
 		return false, fmt.Errorf("no account %q", name)
 	}
@@ -443,7 +444,7 @@ func (s *Server) AccountInterest(name, subject string) (bool, error) {
 
 // AccountStats asks an account actor for its figures.
 func (s *Server) AccountStats(name string) (*account.Stats, error) {
-	ref := s.accounts[name]
+	ref := s.accountRef(name)
 	if ref == nil {
 		return nil, fmt.Errorf("no account %q", name)
 	}

@@ -70,8 +70,8 @@ func (s *Server) Varz() *monitor.Varz {
 	}
 	v.InClientMsgs, v.InClientBytes = v.InMsgs, v.InBytes
 	v.OutClientMsgs, v.OutClientBytes = v.OutMsgs, v.OutBytes
-	for _, ref := range s.accounts {
-		v.Subscriptions += uint32(ref.Route.Snapshot().Count())
+	for _, n := range s.accountNames() {
+		v.Subscriptions += uint32(s.accountRef(n).Route.Snapshot().Count())
 	}
 	return v
 }

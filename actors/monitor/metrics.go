@@ -66,11 +66,25 @@ var (
 	failuresDesc = prometheus.NewDesc("leafhub_actor_failures_total", "Actor failures (panics) seen by supervisors.", []string{"kind"}, nil)
 )
 
-type actorCollector struct{ reg *obs.Registry }
+// Per-actor series: only with `leafhub { per_actor_metrics: true }`
+// (one series per connection: mind the cardinality).
+var (
+	actorDepthDesc    = prometheus.NewDesc("leafhub_actor_mailbox_depth_by_actor", "Queued user messages of one actor.", []string{"actor", "kind"}, nil)
+	actorFailuresDesc = prometheus.NewDesc("leafhub_actor_failures_by_actor", "Failures of one actor (survives its restarts).", []string{"actor", "kind"}, nil)
+)
+
+type actorCollector struct {
+	reg      *obs.Registry
+	perActor bool
+}
 
 func (c *actorCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{actorsDesc, depthDesc, maxDepthDesc, restartsDesc, stopsDesc, failuresDesc} {
 		ch <- d
+	}
+	if c.perActor {
+		ch <- actorDepthDesc
+		ch <- actorFailuresDesc
 	}
 }
 
@@ -82,6 +96,13 @@ func (c *actorCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(restartsDesc, prometheus.CounterValue, float64(k.Restarts), k.Kind)
 		ch <- prometheus.MustNewConstMetric(stopsDesc, prometheus.CounterValue, float64(k.Stops), k.Kind)
 		ch <- prometheus.MustNewConstMetric(failuresDesc, prometheus.CounterValue, float64(k.Failures), k.Kind)
+	}
+	if !c.perActor {
+		return
+	}
+	for _, a := range c.reg.Actors() {
+		ch <- prometheus.MustNewConstMetric(actorDepthDesc, prometheus.GaugeValue, float64(a.Mailbox), a.ID, a.Kind)
+		ch <- prometheus.MustNewConstMetric(actorFailuresDesc, prometheus.CounterValue, float64(a.Failures), a.ID, a.Kind)
 	}
 }
 

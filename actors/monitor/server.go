@@ -31,6 +31,8 @@ type Source interface {
 	Varz() *Varz
 	Connz(ConnzOptions) (*Connz, error)
 	Leafz(LeafzOptions) (*Leafz, error)
+	Subsz(SubszOptions) (*Subsz, error)
+	Accountz(account string) (*Accountz, error)
 	Remotez() any
 	Healthz() error
 	Actors() *obs.Registry
@@ -53,7 +55,9 @@ const (
 	RootPath    = "/"
 	VarzPath    = "/varz"
 	ConnzPath   = "/connz"
-	LeafzPath   = "/leafz"
+	LeafzPath    = "/leafz"
+	SubszPath    = "/subsz"
+	AccountzPath = "/accountz"
 	RemotezPath = "/remotez"
 	HealthzPath = "/healthz"
 	MetricsPath = "/metrics"
@@ -62,15 +66,18 @@ const (
 
 // New returns a server on an open listener. reg is the Prometheus registry
 // /metrics serves; the server adds its own collectors to it.
-func New(ln net.Listener, src Source, reg *prometheus.Registry, metricsPrefix string, log *zap.Logger) *Server {
+func New(ln net.Listener, src Source, reg *prometheus.Registry, metricsPrefix string, perActor bool, log *zap.Logger) *Server {
 	s := &Server{src: src, ln: ln, reg: reg, log: log, stats: make(map[string]uint64), done: make(chan struct{})}
-	reg.MustRegister(&varzCollector{src: src, prefix: metricsPrefix}, &actorCollector{reg: src.Actors()},
+	reg.MustRegister(&varzCollector{src: src, prefix: metricsPrefix}, &actorCollector{reg: src.Actors(), perActor: perActor},
 		newLeafzCollector(src, metricsPrefix))
 	mux := http.NewServeMux()
 	mux.HandleFunc(RootPath, s.counted(RootPath, s.handleRoot))
 	mux.HandleFunc(VarzPath, s.counted(VarzPath, s.handleVarz))
 	mux.HandleFunc(ConnzPath, s.counted(ConnzPath, s.handleConnz))
 	mux.HandleFunc(LeafzPath, s.counted(LeafzPath, s.handleLeafz))
+	mux.HandleFunc(SubszPath, s.counted(SubszPath, s.handleSubsz))
+	mux.HandleFunc("/subscriptionsz", s.counted(SubszPath, s.handleSubsz))
+	mux.HandleFunc(AccountzPath, s.counted(AccountzPath, s.handleAccountz))
 	mux.HandleFunc(RemotezPath, s.counted(RemotezPath, s.handleRemotez))
 	mux.HandleFunc(HealthzPath, s.counted(HealthzPath, s.handleHealthz))
 	mux.HandleFunc(ActorzPath, s.counted(ActorzPath, s.handleActorz))
@@ -194,6 +201,44 @@ func (s *Server) handleLeafz(w http.ResponseWriter, r *http.Request) {
 	z, err := s.src.Leafz(opts)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, http.StatusOK, z)
+}
+
+func (s *Server) handleSubsz(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	opts := SubszOptions{Account: q.Get("acc"), Test: q.Get("test")}
+	var err error
+	switch q.Get("subs") {
+	case "", "0", "false":
+	case "1", "true":
+		opts.Subscriptions = true
+	default:
+		err = errors.New("invalid value for subs")
+	}
+	for name, dst := range map[string]*int{"offset": &opts.Offset, "limit": &opts.Limit} {
+		if v := q.Get(name); v != "" && err == nil {
+			if *dst, err = strconv.Atoi(v); err != nil {
+				err = errors.New("invalid value for " + name)
+			}
+		}
+	}
+	var z *Subsz
+	if err == nil {
+		z, err = s.src.Subsz(opts)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	writeJSON(w, http.StatusOK, z)
+}
+
+func (s *Server) handleAccountz(w http.ResponseWriter, r *http.Request) {
+	z, err := s.src.Accountz(r.URL.Query().Get("acc"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	writeJSON(w, http.StatusOK, z)

@@ -184,6 +184,70 @@ type LeafzOptions struct {
 	Account       string // acc=
 }
 
+// SublistStats are the figures of a subscription index (/subsz).
+type SublistStats struct {
+	NumSubs      uint32  `json:"num_subscriptions"`
+	NumCache     uint32  `json:"num_cache"`
+	NumInserts   uint64  `json:"num_inserts"`
+	NumRemoves   uint64  `json:"num_removes"`
+	NumMatches   uint64  `json:"num_matches"`
+	CacheHitRate float64 `json:"cache_hit_rate"`
+	MaxFanout    uint32  `json:"max_fanout"`
+	AvgFanout    float64 `json:"avg_fanout"`
+}
+
+// Subsz is /subsz.
+type Subsz struct {
+	ID  string    `json:"server_id"`
+	Now time.Time `json:"now"`
+	*SublistStats
+	Total  int         `json:"total"`
+	Offset int         `json:"offset"`
+	Limit  int         `json:"limit"`
+	Subs   []SubDetail `json:"subscriptions_list,omitempty"`
+}
+
+// SubDetail is one subscription in /subsz?subs=1.
+type SubDetail struct {
+	Account string `json:"account,omitempty"`
+	Subject string `json:"subject"`
+	Queue   string `json:"qgroup,omitempty"`
+	Sid     string `json:"sid"`
+	Msgs    int64  `json:"msgs"`
+	Max     int64  `json:"max,omitempty"`
+	Cid     uint64 `json:"cid"`
+}
+
+// SubszOptions are the /subsz query options.
+type SubszOptions struct {
+	Subscriptions bool
+	Offset, Limit int
+	Account       string
+	Test          string // only subscriptions matching this literal subject
+}
+
+// Accountz is /accountz.
+type Accountz struct {
+	ID            string       `json:"server_id"`
+	Now           time.Time    `json:"now"`
+	SystemAccount string       `json:"system_account,omitempty"`
+	Accounts      []string     `json:"accounts,omitempty"`
+	Account       *AccountInfo `json:"account_detail,omitempty"`
+}
+
+// AccountInfo is /accountz?acc=NAME.
+type AccountInfo struct {
+	AccountName string        `json:"account_name"`
+	IsSystem    bool          `json:"is_system,omitempty"`
+	Expired     bool          `json:"expired"`
+	Complete    bool          `json:"complete"`
+	JetStream   bool          `json:"jetstream_enabled"`
+	LeafCnt     int           `json:"leafnode_connections"`
+	ClientCnt   int           `json:"client_connections"`
+	SubCnt      uint32        `json:"subscriptions"`
+	Sublist     *SublistStats `json:"sublist_stats,omitempty"`
+}
+
 // Healthz is /healthz.
 type Healthz struct {
 	Status     string `json:"status"`

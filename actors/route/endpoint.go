@@ -170,6 +170,8 @@ func (s *Sub) LimitDeliveries(max int64) bool {
 type Account struct {
 	Name string
 	snap atomic.Pointer[sublist.Snapshot[*Sub]]
+	// Matches counts lookups in the index (publishers' cache misses).
+	Matches atomic.Uint64
 }
 
 // NewAccount returns an account with an empty routing snapshot.

@@ -58,6 +58,7 @@ func (p *Publisher) Match(subject []byte) *sublist.Result[*Sub] {
 	}
 	key := string(subject)
 	r := snap.Match(key)
+	p.acc.Matches.Add(1)
 	if len(p.cache) >= maxCachedSubjects {
 		clear(p.cache)
 	}
