@@ -52,16 +52,16 @@ type Server struct {
 
 // Paths served, as nats-server names them.
 const (
-	RootPath    = "/"
-	VarzPath    = "/varz"
-	ConnzPath   = "/connz"
+	RootPath     = "/"
+	VarzPath     = "/varz"
+	ConnzPath    = "/connz"
 	LeafzPath    = "/leafz"
 	SubszPath    = "/subsz"
 	AccountzPath = "/accountz"
-	RemotezPath = "/remotez"
-	HealthzPath = "/healthz"
-	MetricsPath = "/metrics"
-	ActorzPath  = "/actorz"
+	RemotezPath  = "/remotez"
+	HealthzPath  = "/healthz"
+	MetricsPath  = "/metrics"
+	ActorzPath   = "/actorz"
 )
 
 // New returns a server on an open listener. reg is the Prometheus registry
