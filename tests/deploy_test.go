@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -23,6 +24,9 @@ func TestDeployConfigs(t *testing.T) {
 			}
 			if _, err := natsserver.ProcessConfigFile(f); err != nil {
 				t.Fatalf("nats-server: %v", err)
+			}
+			if out, err := exec.Command(leafhubBinary(t), "-t", "-c", f).CombinedOutput(); err != nil {
+				t.Fatalf("leafhub -t: %v\n%s", err, out)
 			}
 		})
 	}

@@ -289,3 +289,49 @@ func TestHealthzHelmOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestConnzKeysMatchNATS compares /connz entries (open and closed, with
+// subs and auth) with nats-server's on the same topology.
+func TestConnzKeysMatchNATS(t *testing.T) {
+	got := map[string][2]map[string]any{}
+	both(t, monitorConf+"authorization { users [ {user: u, password: p} ] }\n", func(t *testing.T, s *target) {
+		nc := connect(t, s.url, nats.UserInfo("u", "p"), nats.Name("keys"))
+		_, _ = nc.SubscribeSync("k")
+		_ = nc.Publish("k", nil)
+		_ = nc.Flush()
+		var open map[string]any
+		getJSON(t, s.monitor+"/connz?subs=1&auth=1", &open)
+		other := connect(t, s.url, nats.UserInfo("u", "p"))
+		other.Close()
+		var closed map[string]any
+		eventually(t, 5*time.Second, func() error {
+			getJSON(t, s.monitor+"/connz?state=closed&auth=1", &closed)
+			if l, _ := closed["connections"].([]any); len(l) != 1 {
+				return fmt.Errorf("closed %v", closed["connections"])
+			}
+			return nil
+		})
+		got[s.name] = [2]map[string]any{open, closed}
+	})
+	for i, what := range []string{"open", "closed"} {
+		o, n := got["leafhub"][i], got["nats-server"][i]
+		for k := range n {
+			if _, ok := o[k]; !ok {
+				t.Errorf("%s /connz: leafhub lacks top-level %q", what, k)
+			}
+		}
+		oc := o["connections"].([]any)[0].(map[string]any)
+		nc := n["connections"].([]any)[0].(map[string]any)
+		for k := range nc {
+			// TLS and proxy details, JWT and tag fields are features leafhub does not have.
+			if _, ok := oc[k]; !ok && !strings.HasPrefix(k, "tls_") && k != "rtt" {
+				t.Errorf("%s /connz entry: leafhub lacks %q (nats-server: %v)", what, k, nc[k])
+			}
+		}
+		for k := range oc {
+			if _, ok := nc[k]; !ok && k != "rtt" {
+				t.Errorf("%s /connz entry: leafhub has %q, nats-server does not", what, k)
+			}
+		}
+	}
+}

@@ -157,6 +157,11 @@ func connInfo(st *conn.State, now time.Time, withAuth bool) *monitor.ConnInfo {
 	if withAuth {
 		// As nats-server: only on request, and the global account unnamed.
 		ci.AuthorizedUser = meta.User
+		// An account without a JWT name tag is tagged by its name; closed
+		// connections of the global account carry none (as nats-server).
+		if st.Stop().IsZero() || meta.Account != auth.GlobalAccount {
+			ci.NameTag = meta.Account
+		}
 		if meta.Account != auth.GlobalAccount {
 			ci.Account = meta.Account
 		}

@@ -127,6 +127,7 @@ type ConnInfo struct {
 	Version        string     `json:"version,omitempty"`
 	AuthorizedUser string     `json:"authorized_user,omitempty"`
 	Account        string     `json:"account,omitempty"`
+	NameTag        string     `json:"name_tag,omitempty"`
 	Subs           []string   `json:"subscriptions_list,omitempty"`
 }
 
