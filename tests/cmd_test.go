@@ -251,6 +251,8 @@ func TestCmdLameDuck(t *testing.T) {
 			t.Fatal("a client was not told about lame duck mode")
 		}
 	}
+	// As nats-server: SIGTERM does not cut a lame duck short.
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	eventually(t, 5*time.Second, func() error {
 		if _, err := nats.Connect("nats://"+addr, nats.MaxReconnects(0)); err == nil {
 			return fmt.Errorf("still accepting connections")
@@ -274,7 +276,7 @@ func TestCmdLameDuck(t *testing.T) {
 	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
 		t.Fatalf("pid file left behind: %v", err)
 	}
-	if !strings.Contains(stderr.String(), "entering lame duck mode") {
+	if !strings.Contains(stderr.String(), "entering lame duck mode") || !strings.Contains(stderr.String(), "trapped SIGTERM during lame duck mode") {
 		t.Fatalf("log:\n%s", stderr.String())
 	}
 }

@@ -14,6 +14,8 @@ import (
 // leafhub and in nats-server alike.
 func TestDeployConfigs(t *testing.T) {
 	files, err := filepath.Glob("../deploy/*.conf")
+	docker, _ := filepath.Glob("../deploy/docker/*.conf")
+	files = append(files, docker...)
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no configs in deploy/: %v", err)
 	}

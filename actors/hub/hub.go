@@ -347,13 +347,17 @@ func (s *Server) shutdown(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("stop %s: %w", what, err))
 			}
 		}
-		for _, pid := range s.lnPIDs {
+		s.mu.Lock()
+		listeners, remotes := s.lnPIDs, s.remoteSup
+		s.lnPIDs, s.remoteSup = nil, nil
+		s.mu.Unlock()
+		for _, pid := range listeners {
 			stop(pid, "listener")
 		}
-		if len(s.lnPIDs) == 0 && s.clientLn != nil {
-			_ = s.clientLn.Close()
+		if s.clientLn != nil {
+			_ = s.clientLn.Close() // a no-op when its listener actor closed it
 		}
-		stop(s.remoteSup, "remotes")
+		stop(remotes, "remotes")
 		stop(s.connsSup, "connections")
 		stop(s.accSup, "accounts")
 		stop(s.hub, "hub")

@@ -24,13 +24,15 @@ func (s *Server) LameDuck(ctx context.Context) error {
 	s.log.Info("entering lame duck mode; no longer accepting connections",
 		zap.Duration("duration", s.opts.LameDuckDuration), zap.Duration("grace_period", s.opts.LameDuckGracePeriod))
 	root := s.sys.Root
-	for _, pid := range s.lnPIDs {
+	s.mu.Lock()
+	listeners, remotes := s.lnPIDs, s.remoteSup
+	s.lnPIDs, s.remoteSup = nil, nil
+	s.mu.Unlock()
+	for _, pid := range listeners {
 		_ = root.StopFuture(pid).Wait()
 	}
-	s.lnPIDs = nil
-	if s.remoteSup != nil {
-		_ = root.StopFuture(s.remoteSup).Wait()
-		s.remoteSup = nil
+	if remotes != nil {
+		_ = root.StopFuture(remotes).Wait()
 	}
 	l, err := s.connections()
 	if err != nil || len(l.Open) == 0 {

@@ -224,35 +224,52 @@ func serve(opts *config.Options, f *flags, lg *logger) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
-	for sig := range sigs {
-		switch sig {
-		case syscall.SIGHUP:
-			reload(s, opts.ConfigFile, f, lg)
-			continue
-		case syscall.SIGUSR1:
-			if err := lg.reopen(); err != nil {
-				log.Error("cannot reopen the log file", zap.Error(err))
-			} else {
-				log.Info("log file reopened")
-			}
-			continue
-		case syscall.SIGUSR2:
-			ctx, cancel := context.WithTimeout(context.Background(), opts.LameDuckDuration+shutdownTimeout)
-			defer cancel()
-			if err := s.LameDuck(ctx); err != nil {
+	var ldmDone chan error // set once lame duck mode runs
+	for {
+		select {
+		case err := <-ldmDone:
+			if err != nil {
 				log.Error("lame duck shutdown was not clean", zap.Error(err))
 				return 1
 			}
 			return 0
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGHUP:
+				reload(s, opts.ConfigFile, f, lg)
+				continue
+			case syscall.SIGUSR1:
+				if err := lg.reopen(); err != nil {
+					log.Error("cannot reopen the log file", zap.Error(err))
+				} else {
+					log.Info("log file reopened")
+				}
+				continue
+			case syscall.SIGUSR2:
+				if ldmDone == nil {
+					ldmDone = make(chan error, 1)
+					go func() {
+						ctx, cancel := context.WithTimeout(context.Background(), opts.LameDuckDuration+shutdownTimeout)
+						defer cancel()
+						ldmDone <- s.LameDuck(ctx)
+					}()
+				}
+				continue
+			case syscall.SIGTERM:
+				if ldmDone != nil {
+					// As nats-server: a graceful shutdown is already under way.
+					log.Info("trapped SIGTERM during lame duck mode; letting lame duck mode finish")
+					continue
+				}
+			}
+			log.Info("trapped signal; shutting down", zap.String("signal", sig.String()))
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if err := s.Shutdown(ctx); err != nil {
+				log.Error("shutdown was not clean", zap.Error(err))
+				return 1
+			}
+			return 0
 		}
-		log.Info("trapped signal; shutting down", zap.String("signal", sig.String()))
-		break
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := s.Shutdown(ctx); err != nil {
-		log.Error("shutdown was not clean", zap.Error(err))
-		return 1
-	}
-	return 0
 }
