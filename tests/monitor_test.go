@@ -335,3 +335,19 @@ func TestConnzKeysMatchNATS(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitorBadQuery: a bad query value is a 400 on both servers.
+func TestMonitorBadQuery(t *testing.T) {
+	both(t, monitorConf, func(t *testing.T, s *target) {
+		for _, path := range []string{"/connz?subs=bogus", "/connz?limit=x", "/connz?sort=bogus", "/leafz?subs=bogus", "/subsz?offset=x"} {
+			resp, err := http.Get(s.monitor + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("%s: status %d, want 400", path, resp.StatusCode)
+			}
+		}
+	})
+}

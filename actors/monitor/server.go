@@ -15,6 +15,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -146,102 +148,99 @@ func (s *Server) handleVarz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-func (s *Server) handleConnz(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	opts := ConnzOptions{Sort: q.Get("sort"), Account: q.Get("acc"), State: q.Get("state")}
-	var err error
-	switch q.Get("subs") {
-	case "", "0", "false":
-	case "1", "true", "detail":
-		opts.Subscriptions = true
-	default:
-		err = errors.New("invalid value for subs")
+// params reads query parameters; the first bad one is kept as err, and
+// later reads become no-ops, so a handler checks err once.
+type params struct {
+	q   url.Values
+	err error
+}
+
+// bool reads a nats-server style boolean (1/true/0/false; extra values,
+// such as subs=detail, count as true).
+func (p *params) bool(name string, extra ...string) bool {
+	v := p.q.Get(name)
+	switch {
+	case p.err != nil, v == "", v == "0", v == "false":
+		return false
+	case v == "1", v == "true", slices.Contains(extra, v):
+		return true
 	}
-	switch q.Get("auth") {
-	case "", "0", "false":
-	case "1", "true":
-		opts.Username = true
-	default:
-		err = errors.New("invalid value for auth")
+	p.err = errors.New("invalid value for " + name)
+	return false
+}
+
+func (p *params) int(name string) int {
+	v := p.q.Get(name)
+	if p.err != nil || v == "" {
+		return 0
 	}
-	for name, dst := range map[string]*int{"offset": &opts.Offset, "limit": &opts.Limit} {
-		if v := q.Get(name); v != "" && err == nil {
-			if *dst, err = strconv.Atoi(v); err != nil {
-				err = errors.New("invalid value for " + name)
-			}
-		}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.err = errors.New("invalid value for " + name)
 	}
-	if v := q.Get("cid"); v != "" && err == nil {
-		if opts.CID, err = strconv.ParseUint(v, 10, 64); err != nil {
-			err = errors.New("invalid value for cid")
-		}
+	return n
+}
+
+func (p *params) uint64(name string) uint64 {
+	v := p.q.Get(name)
+	if p.err != nil || v == "" {
+		return 0
 	}
-	var c *Connz
-	if err == nil {
-		c, err = s.src.Connz(opts)
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		p.err = errors.New("invalid value for " + name)
 	}
+	return n
+}
+
+// answer writes v, or err as a bad request.
+func answer[T any](w http.ResponseWriter, v T, err error) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) handleConnz(w http.ResponseWriter, r *http.Request) {
+	p := &params{q: r.URL.Query()}
+	opts := ConnzOptions{Sort: p.q.Get("sort"), Account: p.q.Get("acc"), State: p.q.Get("state"),
+		Subscriptions: p.bool("subs", "detail"), Username: p.bool("auth"),
+		Offset: p.int("offset"), Limit: p.int("limit"), CID: p.uint64("cid")}
+	if p.err != nil {
+		answer[*Connz](w, nil, p.err)
+		return
+	}
+	c, err := s.src.Connz(opts)
+	answer(w, c, err)
 }
 
 func (s *Server) handleLeafz(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	opts := LeafzOptions{Account: q.Get("acc")}
-	switch q.Get("subs") {
-	case "", "0", "false":
-	case "1", "true":
-		opts.Subscriptions = true
-	default:
-		http.Error(w, "invalid value for subs", http.StatusBadRequest)
+	p := &params{q: r.URL.Query()}
+	opts := LeafzOptions{Account: p.q.Get("acc"), Subscriptions: p.bool("subs")}
+	if p.err != nil {
+		answer[*Leafz](w, nil, p.err)
 		return
 	}
 	z, err := s.src.Leafz(opts)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	writeJSON(w, http.StatusOK, z)
+	answer(w, z, err)
 }
 
 func (s *Server) handleSubsz(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	opts := SubszOptions{Account: q.Get("acc"), Test: q.Get("test")}
-	var err error
-	switch q.Get("subs") {
-	case "", "0", "false":
-	case "1", "true":
-		opts.Subscriptions = true
-	default:
-		err = errors.New("invalid value for subs")
-	}
-	for name, dst := range map[string]*int{"offset": &opts.Offset, "limit": &opts.Limit} {
-		if v := q.Get(name); v != "" && err == nil {
-			if *dst, err = strconv.Atoi(v); err != nil {
-				err = errors.New("invalid value for " + name)
-			}
-		}
-	}
-	var z *Subsz
-	if err == nil {
-		z, err = s.src.Subsz(opts)
-	}
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	p := &params{q: r.URL.Query()}
+	opts := SubszOptions{Account: p.q.Get("acc"), Test: p.q.Get("test"),
+		Subscriptions: p.bool("subs"), Offset: p.int("offset"), Limit: p.int("limit")}
+	if p.err != nil {
+		answer[*Subsz](w, nil, p.err)
 		return
 	}
-	writeJSON(w, http.StatusOK, z)
+	z, err := s.src.Subsz(opts)
+	answer(w, z, err)
 }
 
 func (s *Server) handleAccountz(w http.ResponseWriter, r *http.Request) {
 	z, err := s.src.Accountz(r.URL.Query().Get("acc"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	writeJSON(w, http.StatusOK, z)
+	answer(w, z, err)
 }
 
 func (s *Server) handleRemotez(w http.ResponseWriter, r *http.Request) {
