@@ -122,6 +122,23 @@ func checkMinVersion(v string) error {
 	return nil
 }
 
+// VersionAtLeast reports whether the semantic version v is min or later;
+// an empty or unparsable v is not (leafnodes.min_version at CONNECT).
+func VersionAtLeast(v, min string) bool {
+	a1, b1, c1, ok1 := parseSemver(v)
+	a2, b2, c2, ok2 := parseSemver(min)
+	if !ok1 || !ok2 {
+		return false
+	}
+	if a1 != a2 {
+		return a1 > a2
+	}
+	if b1 != b2 {
+		return b1 > b2
+	}
+	return c1 >= c2
+}
+
 // parseSemver parses MAJOR.MINOR.PATCH with the optional pre-release and
 // build metadata parts defined by semver.org.
 func parseSemver(v string) (major, minor, patch int, ok bool) {

@@ -111,8 +111,6 @@ var unsupportedAccount = map[string]bool{
 // and validated; this table only decides whether they are refused.
 var unsupportedLeafnodes = map[string]bool{
 	"tls":                true,
-	"min_version":        true,
-	"minimum_version":    true,
 	"advertise":          true,
 	"leafnode_advertise": true,
 	"write_timeout":      true,
@@ -137,10 +135,6 @@ var unsupportedRemote = map[string]bool{
 	"nkey":                      true,
 	"seed":                      true,
 	"proxy":                     true,
-	"deny_imports":              true,
-	"deny_import":               true,
-	"deny_exports":              true,
-	"deny_export":               true,
 	"ws_compression":            true,
 	"ws_compress":               true,
 	"websocket_compression":     true,

@@ -250,6 +250,17 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 	case ci.Gateway != "":
 		return l.refuse(c, protocol.GatewayRejectedText(ci.Gateway), WrongGateway)
 	}
+	if min := l.env.Opts.LeafNode.MinVersion; min != "" && !config.VersionAtLeast(ci.Version, min) {
+		// As nats-server: the connect_info INFO first, so the peer handles
+		// the rejection cleanly, then the error.
+		info := l.env.LeafInfo
+		info.ClientID = l.st.CID
+		info.ConnectInfo = true
+		info.RemoteAccount = ref.Route.Name
+		l.queueInfo(&info)
+		l.log.Warn("leafnode rejected: version below the minimum", zap.String("version", ci.Version), zap.String("min_version", min))
+		return l.refuse(c, protocol.MinVersionText(min), MinimumVersionRequired)
+	}
 	l.hubRole = !ci.IsHub
 	l.isolated = l.env.Opts.LeafNode.Isolate || ci.Isolate
 	l.cluster, l.name, l.remoteAccount = ci.Cluster, ci.Name, ci.RemoteAccount
@@ -397,7 +408,7 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 			return fail
 		}
 		l.system = ref.Route.Name == l.env.SystemAccount
-		l.perms = newLeafPerms(hubPerms(&si), nil, l.system, l.hubRole)
+		l.perms = newLeafPerms(spokePerms(&si, l.remote.Opts), nil, l.system, l.hubRole)
 		l.readerPerms.Store(l.perms)
 		l.setLeaf(ref)
 		l.learnURLs(c, &si)
@@ -443,7 +454,7 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 
 // setPerms applies the permissions a hub's INFO carries (solicit side).
 func (l *leaf) setPerms(c actor.Context, si *protocol.ServerInfo) {
-	l.applyPerms(newLeafPerms(hubPerms(si), nil, l.system, l.hubRole))
+	l.applyPerms(newLeafPerms(spokePerms(si, l.remote.Opts), nil, l.system, l.hubRole))
 }
 
 // applyPerms installs new permissions for the reader, the data path and
@@ -496,6 +507,7 @@ func (l *leaf) sendConnect(si *protocol.ServerInfo, ref *AccountRef) {
 		Isolate:       l.remote.Opts.RequestIsolation,
 		Compression:   config.CompressionNotSupported,
 		RemoteAccount: ref.Route.Name,
+		DenyPub:       l.remote.Opts.DenyImports,
 		Protocol:      1,
 	}
 	if u := l.remote.Creds; u != nil {

@@ -86,19 +86,29 @@ func (p *leafPerms) accept(subject []byte) bool {
 	return p.user.CanSubscribe(string(subject), "")
 }
 
-// hubPerms turns the import/export of a hub's INFO into permissions of
-// ours: publish = export, subscribe = import.
-func hubPerms(si *protocol.ServerInfo) *auth.Perms {
-	if si.Import == nil && si.Export == nil {
+// spokePerms are a soliciting connection's permissions (spec 12.2): publish
+// = the hub's INFO export plus our deny_exports, subscribe = its import
+// plus our deny_imports. si may be nil (nothing from the hub yet).
+func spokePerms(si *protocol.ServerInfo, r *config.RemoteLeafOpts) *auth.Perms {
+	var imp, exp *protocol.SubjectPermission
+	if si != nil {
+		imp, exp = si.Import, si.Export
+	}
+	if imp == nil && exp == nil && len(r.DenyImports) == 0 && len(r.DenyExports) == 0 {
 		return nil
 	}
-	conv := func(sp *protocol.SubjectPermission) *config.SubjectPermission {
-		if sp == nil {
+	conv := func(sp *protocol.SubjectPermission, deny []string) *config.SubjectPermission {
+		if sp == nil && len(deny) == 0 {
 			return nil
 		}
-		return &config.SubjectPermission{Allow: sp.Allow, Deny: sp.Deny}
+		out := &config.SubjectPermission{Deny: append([]string(nil), deny...)}
+		if sp != nil {
+			out.Allow = sp.Allow
+			out.Deny = append(out.Deny, sp.Deny...)
+		}
+		return out
 	}
-	return auth.Compile(&config.Permissions{Publish: conv(si.Export), Subscribe: conv(si.Import)})
+	return auth.Compile(&config.Permissions{Publish: conv(exp, r.DenyExports), Subscribe: conv(imp, r.DenyImports)})
 }
 
 // wirePermission is a configured permission as INFO import/export carry it.

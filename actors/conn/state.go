@@ -40,6 +40,7 @@ const (
 	WrongGateway
 	DuplicateRemoteLeafnode
 	MissingAccount
+	MinimumVersionRequired
 )
 
 var reasonText = [...]string{
@@ -67,6 +68,7 @@ var reasonText = [...]string{
 	WrongGateway:                "Wrong Gateway",
 	DuplicateRemoteLeafnode:     "Duplicate Remote LeafNode Connection",
 	MissingAccount:              "Missing Account",
+	MinimumVersionRequired:      "Minimum Version Required",
 }
 
 func (r CloseReason) String() string {

@@ -196,7 +196,11 @@ func (s *Server) leafVarz(o *config.Options) monitor.LeafNodeOptsVarz {
 		for i, u := range r.URLs {
 			urls[i] = u.Host
 		}
-		v.Remotes = append(v.Remotes, monitor.RemoteLeafz{LocalAccount: r.LocalAccount, URLs: urls})
+		rv := monitor.RemoteLeafz{LocalAccount: r.LocalAccount, URLs: urls}
+		if len(r.DenyImports) > 0 || len(r.DenyExports) > 0 {
+			rv.Deny = &monitor.DenyRules{Imports: r.DenyImports, Exports: r.DenyExports}
+		}
+		v.Remotes = append(v.Remotes, rv)
 	}
 	return v
 }

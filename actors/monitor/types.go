@@ -71,8 +71,15 @@ type LeafNodeOptsVarz struct {
 
 // RemoteLeafz is one configured remote in the leaf section of /varz.
 type RemoteLeafz struct {
-	LocalAccount string   `json:"local_account,omitempty"`
-	URLs         []string `json:"urls,omitempty"`
+	LocalAccount string     `json:"local_account,omitempty"`
+	URLs         []string   `json:"urls,omitempty"`
+	Deny         *DenyRules `json:"deny,omitempty"`
+}
+
+// DenyRules are a remote's deny_imports and deny_exports.
+type DenyRules struct {
+	Exports []string `json:"exports,omitempty"`
+	Imports []string `json:"imports,omitempty"`
 }
 
 // SlowConsumersStats counts slow consumers by connection kind.

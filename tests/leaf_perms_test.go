@@ -1,0 +1,109 @@
+package tests
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leafhub/leafhub/actors/monitor"
+)
+
+var connzClosed = monitor.ConnzOptions{State: "closed"}
+
+// TestLeafDenyImportsExports (L-41): our leaf's deny_imports keeps local
+// interest from the hub and the hub's messages from us; deny_exports keeps
+// our messages from the hub; deny_imports goes to the hub as deny_pub.
+func TestLeafDenyImportsExports(t *testing.T) {
+	hub := startNATS(t, hubConf+monitorConf)
+	leaf := startLeafhub(t, leafConf("EDGE", hub.leafPort(t), `, deny_imports: ["secret.>"], deny_exports: ["priv.>"]`)+monitorConf)
+	waitLeafs(t, hub, 1)
+	lc, hc := connect(t, leaf.url), connect(t, hub.url)
+	secret, _ := lc.SubscribeSync("secret.x")
+	open, _ := lc.SubscribeSync("open.x")
+	_ = lc.Flush()
+	waitInterest(t, hub, "open.x", true)
+	if hub.hasInterest(t, "secret.x") {
+		t.Fatal("deny_imports: the hub learned our interest in secret.x")
+	}
+	// The hub knows our deny_pub, so a hub client's secret.x never reaches us,
+	// and a message the hub did send on it would be dropped here.
+	_ = hc.Publish("secret.x", nil)
+	_ = hc.Publish("open.x", nil)
+	if _, err := open.NextMsg(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := secret.NextMsg(200 * time.Millisecond); err == nil {
+		t.Fatal("deny_imports: a hub message on secret.x reached a local subscriber")
+	}
+	priv, _ := hc.SubscribeSync("priv.a")
+	pub, _ := hc.SubscribeSync("pub.a")
+	_ = hc.Flush()
+	waitInterest(t, leaf, "pub.a", true)
+	// The hub's LS+ for a subject we may not export is ignored (spec 12.2).
+	if leaf.hasInterest(t, "priv.a") {
+		t.Fatal("deny_exports: the hub's interest in priv.a was accepted")
+	}
+	_ = lc.Publish("priv.a", nil)
+	_ = lc.Publish("pub.a", nil)
+	if _, err := pub.NextMsg(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := priv.NextMsg(200 * time.Millisecond); err == nil {
+		t.Fatal("deny_exports: a local publish on priv.a reached the hub")
+	}
+	var v struct {
+		Leaf struct {
+			Remotes []struct {
+				Deny struct{ Imports, Exports []string } `json:"deny"`
+			} `json:"remotes"`
+		} `json:"leaf"`
+	}
+	getJSON(t, leaf.monitor+"/varz", &v)
+	if d := v.Leaf.Remotes[0].Deny; len(d.Imports) != 1 || len(d.Exports) != 1 {
+		t.Fatalf("varz deny %+v", v.Leaf.Remotes)
+	}
+}
+
+// TestLeafMinVersion (L-52, spec 13): a hub with min_version sends the
+// connect_info INFO, then the -ERR, and closes; a nats-server leaf is
+// rejected; our leaf rejected by a nats-server hub waits 5 s extra.
+func TestLeafMinVersion(t *testing.T) {
+	conf := "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, min_version: \"2.99.0\" }\n"
+	both(t, conf, func(t *testing.T, hub *target) {
+		r := dialLeafRaw(t, hub)
+		r.send(`CONNECT {"name":"OLD","protocol":1}` + "\r\n")
+		lines := r.expectClosed(5 * time.Second)
+		if len(lines) < 2 || !strings.Contains(lines[0], `"connect_info":true`) ||
+			!contains(lines, `-ERR 'connection rejected since minimum version required is "2.99.0"'`) {
+			t.Fatalf("lines %q", lines)
+		}
+		startNATS(t, leafConf("NSLEAF", hub.leafPort(t), ""))
+		if hub.hub != nil {
+			eventually(t, 5*time.Second, func() error {
+				c, err := hub.hub.Connz(connzClosed)
+				if err != nil {
+					return err
+				}
+				for _, ci := range c.Conns {
+					if ci.Reason == "Minimum Version Required" && ci.Kind == "Leafnode" {
+						return nil
+					}
+				}
+				return fmt.Errorf("no rejected leaf yet")
+			})
+		}
+	})
+	hub := startNATS(t, conf)
+	leaf := startLeafhub(t, leafConf("EDGE", hub.leafPort(t), ""))
+	eventually(t, 5*time.Second, func() error {
+		st := leaf.hub.Remotes()[0]
+		if st.State != "waiting" || !strings.Contains(st.Reason, "minimum version required") {
+			return fmt.Errorf("remote %+v", st)
+		}
+		if w := st.NextAttempt.Sub(st.Since); w < 5*time.Second || w > 5500*time.Millisecond {
+			return fmt.Errorf("waits %v, want 5 s plus the interval", w)
+		}
+		return nil
+	})
+}
