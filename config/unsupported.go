@@ -130,10 +130,6 @@ var unsupportedLeafUser = map[string]bool{
 // unsupportedRemote are keys of a leafnodes.remotes entry (parsed).
 var unsupportedRemote = map[string]bool{
 	"tls":                       true,
-	"credentials":               true,
-	"creds":                     true,
-	"nkey":                      true,
-	"seed":                      true,
 	"proxy":                     true,
 	"ws_compression":            true,
 	"ws_compress":               true,

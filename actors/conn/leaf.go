@@ -2,6 +2,7 @@ package conn
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -413,7 +414,13 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 		l.setLeaf(ref)
 		l.learnURLs(c, &si)
 		l.st.meta.Store(&Meta{Name: l.name, Version: si.Version, Account: ref.Route.Name})
-		l.sendConnect(&si, ref)
+		if err := l.sendConnect(&si, ref); err != nil {
+			l.log.Error("cannot authenticate to the hub; the remote retries at its interval (check the credentials)",
+				zap.Error(err), zap.String("url", redactURL(l.remote.URL)))
+			l.st.peerErr.Store(ptr(err.Error()))
+			l.close(c, AuthenticationViolation)
+			return fail
+		}
 		if si.InfoOnConnect {
 			l.state = leafWaitConnectInfo
 			l.infoTimer.arm(c.ActorSystem().Root, c.Self(), tickConnectInfo, connectInfoWait)
@@ -496,7 +503,7 @@ func (l *leaf) learnURLs(c actor.Context, si *protocol.ServerInfo) {
 }
 
 // sendConnect sends the solicit side's CONNECT (spec 2.3).
-func (l *leaf) sendConnect(si *protocol.ServerInfo, ref *AccountRef) {
+func (l *leaf) sendConnect(si *protocol.ServerInfo, ref *AccountRef) error {
 	ci := protocol.ConnectInfo{
 		Version:       l.env.Info.Version,
 		ServerID:      l.env.Info.ID,
@@ -510,6 +517,16 @@ func (l *leaf) sendConnect(si *protocol.ServerInfo, ref *AccountRef) {
 		DenyPub:       l.remote.Opts.DenyImports,
 		Protocol:      1,
 	}
+	var err error
+	switch r := l.remote.Opts; {
+	case r.Credentials != "":
+		ci.JWT, ci.Sig, err = auth.SignWithCreds(r.Credentials, si.Nonce)
+	case r.Nkey != "":
+		ci.Nkey, ci.Sig, err = auth.SignWithSeed(r.Nkey, si.Nonce)
+	}
+	if err != nil {
+		return err
+	}
 	if u := l.remote.Creds; u != nil {
 		ci.User = u.Username()
 		if p, ok := u.Password(); ok {
@@ -520,11 +537,11 @@ func (l *leaf) sendConnect(si *protocol.ServerInfo, ref *AccountRef) {
 	}
 	b, err := protocol.AppendConnect(nil, &ci)
 	if err != nil {
-		l.log.Error("cannot encode CONNECT", zap.Error(err))
-		return
+		return fmt.Errorf("encode CONNECT: %w", err)
 	}
 	l.ep.Out.QueueRaw(b)
 	l.ep.Out.Signal()
+	return nil
 }
 
 // lsub applies an LS+ from the peer (spec 3.4). It reports false when the
@@ -653,6 +670,8 @@ func (l *leaf) onTick(c actor.Context, m *tick) {
 		l.pingTimer.arm(c.ActorSystem().Root, c.Self(), tickPing, interval)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func redactURL(u *url.URL) string {
 	if u == nil {

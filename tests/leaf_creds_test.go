@@ -1,0 +1,134 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+)
+
+// TestLeafNkeySeedRemote (L-37): our leaf signs the hub's nonce with a user
+// seed; a nats-server hub with that nkey user accepts it.
+func TestLeafNkeySeedRemote(t *testing.T) {
+	kp, _ := nkeys.CreateUser()
+	pub, _ := kp.PublicKey()
+	seed, _ := kp.Seed()
+	hub := startNATS(t, fmt.Sprintf("server_name: HUB\nauthorization { users [ {nkey: %s} ] }\nleafnodes { listen: 127.0.0.1:-1 }\n", pub))
+	startLeafhub(t, leafConf("EDGE", hub.leafPort(t), fmt.Sprintf(", nkey: %q", seed)))
+	waitLeafs(t, hub, 1)
+}
+
+// operatorSetup is a nats-server operator-mode configuration with one
+// account, and a way to issue users of it.
+type operatorSetup struct {
+	conf    string
+	account nkeys.KeyPair
+	accPub  string
+}
+
+func newOperator(t *testing.T) *operatorSetup {
+	t.Helper()
+	op, _ := nkeys.CreateOperator()
+	opPub, _ := op.PublicKey()
+	oc := jwt.NewOperatorClaims(opPub)
+	sys, _ := nkeys.CreateAccount()
+	sysPub, _ := sys.PublicKey()
+	oc.SystemAccount = sysPub
+	opJWT, err := oc.Encode(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := nkeys.CreateAccount()
+	accPub, _ := acc.PublicKey()
+	ac := jwt.NewAccountClaims(accPub)
+	ac.Name = "EDGE_ACC"
+	accJWT, err := ac.Encode(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := jwt.NewAccountClaims(sysPub)
+	sc.Name = "SYS"
+	sysJWT, err := sc.Encode(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`server_name: HUB
+operator: %s
+system_account: %s
+resolver: MEMORY
+resolver_preload: { %s: %s, %s: %s }
+leafnodes { listen: 127.0.0.1:-1 }
+`, opJWT, sysPub, accPub, accJWT, sysPub, sysJWT)
+	return &operatorSetup{conf: conf, account: acc, accPub: accPub}
+}
+
+// creds issues a user of the account (expiring at expires, or never) as a
+// .creds file's text.
+func (o *operatorSetup) creds(t *testing.T, expires time.Time) []byte {
+	t.Helper()
+	u, _ := nkeys.CreateUser()
+	upub, _ := u.PublicKey()
+	uc := jwt.NewUserClaims(upub)
+	if !expires.IsZero() {
+		uc.Expires = expires.Unix()
+	}
+	ujwt, err := uc.Encode(o.account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := u.Seed()
+	b, err := jwt.FormatUserConfig(ujwt, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestLeafCredsRemote (L-37, L-38): a .creds file authenticates our leaf to
+// a nats-server operator-mode hub, binding the JWT's account. The file is
+// read at every dial: an expired user is refused (the remote keeps
+// retrying), and rewriting the file with a valid user connects without a
+// restart. A file that does not parse is reported and retried.
+func TestLeafCredsRemote(t *testing.T) {
+	op := newOperator(t)
+	hub := startNATS(t, op.conf)
+	file := filepath.Join(t.TempDir(), "edge.creds")
+	if err := os.WriteFile(file, op.creds(t, time.Now().Add(-time.Hour)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	leaf := startLeafhub(t, leafConf("EDGE", hub.leafPort(t), fmt.Sprintf(", credentials: %q", file)))
+	eventually(t, 5*time.Second, func() error {
+		if st := leaf.hub.Remotes()[0]; st.Connects < 2 || !strings.Contains(st.Reason, "Authorization Violation") {
+			return fmt.Errorf("remote %+v", st)
+		}
+		return nil
+	})
+	if hub.ns.NumLeafNodes() != 0 {
+		t.Fatal("an expired user was accepted")
+	}
+	if err := os.WriteFile(file, op.creds(t, time.Time{}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitLeafs(t, hub, 1)
+	z, err := hub.ns.Leafz(nil)
+	if err != nil || len(z.Leafs) != 1 || z.Leafs[0].Account != op.accPub {
+		t.Fatalf("hub leafz %+v %v", z, err)
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.creds")
+	if err := os.WriteFile(bad, []byte("not a creds file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := startLeafhub(t, leafConf("OTHER", hub.leafPort(t), fmt.Sprintf(", credentials: %q", bad)))
+	eventually(t, 5*time.Second, func() error {
+		if st := other.hub.Remotes()[0]; st.Connects < 2 || !strings.Contains(st.Reason, "credentials file "+bad) {
+			return fmt.Errorf("remote %+v", st)
+		}
+		return nil
+	})
+}
