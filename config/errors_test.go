@@ -258,7 +258,6 @@ func TestUnsupportedKeys(t *testing.T) {
 	}
 	const r = "leafnodes.remotes[0]"
 	checkErrorCases(t, []errorCase{
-		{"\nTLS { }", 2, "TLS", unsupportedReason},
 		{"authorization {\n  auth_callout { issuer: x }\n}", 2, "authorization.auth_callout", unsupportedReason},
 		{"authorization {\n  user: a, password: b\n  proxy_required: true\n}", 3, "authorization.proxy_required", unsupportedReason},
 		{"authorization { users [\n  {user: a, proxy_required: true}\n] }", 2, "authorization.users[0].proxy_required", unsupportedReason},
@@ -269,7 +268,6 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"accounts { A {\n  limits: {}\n} }", 2, "accounts.A.limits", unsupportedReason},
 		{"leafnodes {\n  port: 7422\n  advertise: \"h:7422\"\n}", 3, "leafnodes.advertise", unsupportedReason},
 		{"leafnodes {\n  write_timeout: retry\n}", 2, "leafnodes.write_timeout", unsupportedReason},
-		{"leafnodes {\n  tls: {}\n}", 2, "leafnodes.tls", unsupportedReason},
 		{"leafnodes { authorization {\n  proxy_required: true\n} }", 2, "leafnodes.authorization.proxy_required", unsupportedReason},
 		{"leafnodes { authorization { users [\n  {user: a, password: b, proxy_required: true}\n] } }", 2, "leafnodes.authorization.users[0].proxy_required", unsupportedReason},
 		{"leafnodes {\n  port: 7422\n  compression: s2_fast\n}", 3, "leafnodes.compression", `compression mode "s2_fast" ` + unsupportedReason},
@@ -277,7 +275,6 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"leafnodes {\n  compression: accept\n}", 2, "leafnodes.compression", `compression mode "accept" ` + unsupportedReason},
 		{remote(`compression: on`), 3, r + ".compression", `compression mode "s2_auto" ` + unsupportedReason},
 		{remote(`compression: {mode: better}`), 3, r + ".compression", `compression mode "s2_better" ` + unsupportedReason},
-		{remote(`tls: {}`), 3, r + ".tls", unsupportedReason},
 		{remote(`proxy: {url: "http://p:3128"}`), 3, r + ".proxy", unsupportedReason},
 		{remote(`ws_compression: true`), 3, r + ".ws_compression", unsupportedReason},
 		{remote(`websocket_compress: false`), 3, r + ".websocket_compress", unsupportedReason},

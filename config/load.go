@@ -247,6 +247,12 @@ func (l *loader) top(o *Options, f *field) {
 		if s, ok := l.str(n, path); ok {
 			o.LogFile = s
 		}
+	case "tls":
+		o.TLS = l.tls(n, path, nil)
+	case "allow_non_tls":
+		if b, ok := l.boolean(n, path); ok {
+			o.AllowNonTLS = b
+		}
 	case "pidfile", "pid_file":
 		if s, ok := l.str(n, path); ok {
 			o.PidFile = s
@@ -413,8 +419,16 @@ func (o *Options) fillDefaults() {
 	if o.MaxPingsOut == 0 {
 		o.MaxPingsOut = DefaultPingMaxOut
 	}
+	if o.TLS != nil && o.TLS.Timeout == 0 {
+		o.TLS.Timeout = DefaultTLSTimeout
+	}
 	if o.AuthTimeout == 0 {
 		o.AuthTimeout = DefaultAuthTimeout
+		if o.TLS != nil {
+			// As nats-server: a TLS listener gives authentication the TLS
+			// timeout plus one second.
+			o.AuthTimeout = o.TLS.Timeout + time.Second
+		}
 	}
 	if o.MaxControlLine == 0 {
 		o.MaxControlLine = DefaultMaxControlLine

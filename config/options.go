@@ -70,6 +70,11 @@ type Options struct {
 	LogFile               string
 	PidFile               string
 
+	// TLS of the client port (the top-level tls block); AllowNonTLS lets
+	// clients that do not start TLS in as well.
+	TLS         *TLSOpts
+	AllowNonTLS bool
+
 	// Lame duck mode: how long closing all connections takes, and how long
 	// to wait after telling clients before the first ones are closed.
 	LameDuckDuration    time.Duration

@@ -48,9 +48,7 @@ var unsupportedTop = map[string]bool{
 	"max_traced_msg_len":       true,
 	"max_sub_tokens":           true,
 	"max_subscription_tokens":  true,
-	"tls":                      true,
 	"ocsp":                     true,
-	"allow_non_tls":            true,
 	"write_timeout":            true,
 	"operator":                 true,
 	"operators":                true,
@@ -110,7 +108,6 @@ var unsupportedAccount = map[string]bool{
 // unsupportedLeafnodes are keys of the leafnodes block. They are parsed
 // and validated; this table only decides whether they are refused.
 var unsupportedLeafnodes = map[string]bool{
-	"tls":                true,
 	"advertise":          true,
 	"leafnode_advertise": true,
 	"write_timeout":      true,
@@ -129,7 +126,6 @@ var unsupportedLeafUser = map[string]bool{
 
 // unsupportedRemote are keys of a leafnodes.remotes entry (parsed).
 var unsupportedRemote = map[string]bool{
-	"tls":                       true,
 	"proxy":                     true,
 	"ws_compression":            true,
 	"ws_compress":               true,

@@ -95,7 +95,8 @@ func startNATS(t testing.TB, conf string) *target {
 		t.Fatal("nats-server did not start")
 	}
 	t.Cleanup(s.Shutdown)
-	tg := &target{name: "nats-server", url: s.ClientURL(), addr: strings.TrimPrefix(s.ClientURL(), "nats://"), ns: s}
+	addr := s.Addr().String()
+	tg := &target{name: "nats-server", url: "nats://" + addr, addr: addr, ns: s}
 	if a := s.MonitorAddr(); a != nil {
 		tg.monitor = "http://" + a.String()
 	}

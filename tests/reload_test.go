@@ -132,3 +132,22 @@ func TestReloadRefused(t *testing.T) {
 		t.Fatal("a refused reload changed the server")
 	}
 }
+
+// TestReloadTLSCertificates: after a reload with new certificates, new
+// connections get them; existing connections are not touched.
+func TestReloadTLSCertificates(t *testing.T) {
+	p1, p2 := newPKI(t), newPKI(t)
+	s := startLeafhub(t, p1.serverTLS("")+"\n")
+	url := strings.Replace(s.url, "nats://", "tls://", 1)
+	old := connect(t, url, nats.RootCAs(p1.ca))
+	if err := reloadWith(t, s, p2.serverTLS("")+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nats.Connect(url, nats.RootCAs(p1.ca), nats.MaxReconnects(0)); err == nil {
+		t.Fatal("a new connection still got the old certificate")
+	}
+	connect(t, url, nats.RootCAs(p2.ca))
+	if err := old.Flush(); err != nil || !old.IsConnected() {
+		t.Fatalf("the existing connection was disturbed: %v", err)
+	}
+}

@@ -24,6 +24,7 @@ type base struct {
 	log     *zap.Logger
 
 	io        *connIO
+	stream    *stream
 	ep        *route.Endpoint
 	acc       *AccountRef
 	pingTimer timer
@@ -48,14 +49,28 @@ func (b *base) newEndpoint(c actor.Context, kind route.Kind, maxPending int) {
 	b.st.lastActivity.Store(time.Now().UnixNano())
 	b.pings = &pingState{}
 	b.io = newConnIO()
+	b.stream = newStream(b.netConn)
 }
 
+// startWriter starts the writer goroutine; it writes once the reader has
+// settled the stream (TLS or not).
 func (b *base) startWriter() {
-	x, out, opts := b.io, b.ep.Out, b.env.Opts
+	x, out, opts, st, final := b.io, b.ep.Out, b.env.Opts, b.stream, b.env.FinalFlush
 	x.wwg.Add(1)
 	go func() {
 		defer x.wwg.Done()
-		out.WriteLoop(b.netConn, opts.WriteDeadline, b.env.FinalFlush, x.done)
+		select {
+		case <-st.ready:
+		case <-x.done:
+			// Closed at once: still flush (INFO, -ERR) if the stream is
+			// ready; WriteLoop sees done and makes its final flush.
+			select {
+			case <-st.ready:
+			default:
+				return
+			}
+		}
+		out.WriteLoop(st, opts.WriteDeadline, final, x.done)
 	}()
 	out.Signal()
 }

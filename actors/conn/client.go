@@ -142,14 +142,22 @@ func (a *client) start(c actor.Context) {
 		a.nonce = newNonce()
 		info.Nonce = a.nonce
 	}
-	a.queueInfo(&info)
 	if a.overflow {
+		a.queueInfo(&info)
 		a.sendErr(protocol.ErrTextMaxConnections)
+		a.stream.markReady()
 		a.startWriter()
 		a.close(c, MaxConnectionsExceeded)
 		return
 	}
 	r := newReader(a, root, self)
+	if t := a.env.ClientTLS; t != nil {
+		// The reader sends the INFO and runs the handshake before reading.
+		r.serverTLS = t
+		r.info, _ = protocol.AppendInfo(nil, &info)
+	} else {
+		a.queueInfo(&info)
+	}
 	if !a.env.Auth.Required() {
 		// Nothing to authenticate: the connection may PUB and SUB at once.
 		a.bind(c, a.env.Accounts[auth.GlobalAccount])

@@ -44,6 +44,22 @@ type Env struct {
 	ClusterName string
 	// LeafDelays are the connect delays of solicited leafs.
 	LeafDelays LeafDelays
+	// ClientTLS and LeafTLS set up TLS on the client and leafnode ports
+	// (nil: plain).
+	ClientTLS, LeafTLS *serverTLS
+}
+
+// NewServerTLS prepares a listener's TLS from its configuration (nil: none).
+// allowPlain is allow_non_tls.
+func NewServerTLS(t *config.TLSOpts, allowPlain bool) (*serverTLS, error) {
+	if t == nil {
+		return nil, nil
+	}
+	cfg, err := ServerTLS(t)
+	if err != nil {
+		return nil, err
+	}
+	return &serverTLS{cfg: cfg, timeout: t.Timeout, first: t.HandshakeFirst, optional: allowPlain}, nil
 }
 
 // Totals are server-wide counters (/varz) not tied to a live connection.

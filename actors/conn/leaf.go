@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -105,6 +106,7 @@ type leaf struct {
 	keys          map[interest.Key]*route.Sub // interest received from the peer
 	authTimer     timer
 	infoTimer     timer
+	tlsDone       bool // the stream is TLS already (handshake first)
 	// A handshake step that joined the account is answered once the
 	// account wrote the interest dump: nothing the reader writes (a PONG)
 	// may come before it.
@@ -147,6 +149,9 @@ type leafVerdict struct {
 	ok    bool
 	acc   *route.Account
 	perms *leafPerms
+	// tls, on the solicit side's first INFO: start TLS now (nil: stay).
+	tls     *tls.Config
+	tlsTime time.Duration
 }
 
 func (l *leaf) Receive(c actor.Context) {
@@ -204,12 +209,29 @@ func (l *leaf) start(c actor.Context) {
 		info := l.env.LeafInfo
 		info.ClientID = l.st.CID
 		info.Nonce = l.nonce
-		l.queueInfo(&info)
+		if t := l.env.LeafTLS; t != nil {
+			r.serverTLS = t
+			r.info, _ = protocol.AppendInfo(nil, &info)
+		} else {
+			l.queueInfo(&info)
+		}
 		r.parser.RequireConnect = true
 		l.authTimer.arm(root, self, tickAuth, opts.LeafNode.AuthTimeout)
 	} else {
 		l.state = leafWaitInfo
 		r.firstRead = l.remote.Opts.FirstInfoTimeout
+		if t := l.remote.Opts.TLS; t != nil && t.HandshakeFirst {
+			cfg, err := ClientTLS(t, l.remote.URL.Hostname())
+			if err != nil {
+				l.log.Error("remote TLS configuration", zap.Error(err))
+				l.close(c, TLSHandshakeError)
+				return
+			}
+			r.clientTLS, r.tlsTime = cfg, t.Timeout
+			l.tlsDone = true
+		} else {
+			r.holdReady = true // decided by the hub's INFO
+		}
 	}
 	l.startWriter()
 	l.io.rwg.Add(1)
@@ -414,6 +436,21 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 		l.setLeaf(ref)
 		l.learnURLs(c, &si)
 		l.st.meta.Store(&Meta{Name: l.name, Version: si.Version, Account: ref.Route.Name})
+		verdict := &leafVerdict{ok: true, acc: ref.Route, perms: l.perms}
+		if t := l.remote.Opts.TLS; !l.tlsDone && (t != nil || si.TLSRequired) {
+			cfg, err := ClientTLS(t, l.remote.URL.Hostname())
+			if err != nil {
+				l.log.Error("remote TLS configuration", zap.Error(err))
+				l.close(c, TLSHandshakeError)
+				return fail
+			}
+			verdict.tls = cfg
+			if t != nil {
+				verdict.tlsTime = t.Timeout
+			} else {
+				verdict.tlsTime = config.DefaultTLSTimeout
+			}
+		}
 		if err := l.sendConnect(&si, ref); err != nil {
 			l.log.Error("cannot authenticate to the hub; the remote retries at its interval (check the credentials)",
 				zap.Error(err), zap.String("url", redactURL(l.remote.URL)))
@@ -427,7 +464,7 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 		} else {
 			l.join(c, ref, true)
 		}
-		return &leafVerdict{ok: true, acc: ref.Route, perms: l.perms}
+		return verdict
 	case leafWaitConnectInfo:
 		if !si.ConnectInfo {
 			return &leafVerdict{ok: true}

@@ -36,18 +36,23 @@ func newLeafReader(l *leaf, root *actor.RootContext, self *actor.PID) *leafReade
 
 // verdict waits for the actor's answer to a handshake step.
 func (r *leafReader) verdict(op any, reply chan *leafVerdict) error {
+	_, err := r.verdictOf(op, reply)
+	return err
+}
+
+func (r *leafReader) verdictOf(op any, reply chan *leafVerdict) (*leafVerdict, error) {
 	r.pub.Flush()
 	if !r.handOver() || !r.io.send(r.root, r.self, op) {
-		return errStop
+		return nil, errStop
 	}
 	var v *leafVerdict
 	select {
 	case v = <-reply:
 	case <-r.io.done:
-		return errStop
+		return nil, errStop
 	}
 	if !v.ok {
-		return errStop
+		return nil, errStop
 	}
 	if v.acc != nil {
 		r.pub.SetAccount(v.acc)
@@ -56,7 +61,7 @@ func (r *leafReader) verdict(op any, reply chan *leafVerdict) error {
 	if v.perms != nil {
 		r.hubRole = v.perms.hubRole
 	}
-	return nil
+	return v, nil
 }
 
 // Connect: the accept side's handshake.
@@ -69,15 +74,28 @@ func (r *leafReader) Connect(arg []byte) error {
 	return nil
 }
 
-// Info: the solicit side's handshake and asynchronous updates.
+// Info: the solicit side's handshake and asynchronous updates. After the
+// hub's first INFO the stream is settled: TLS if the remote or the hub
+// wants it, before the queued CONNECT goes out.
 func (r *leafReader) Info(arg []byte) error {
 	reply := make(chan *leafVerdict, 1)
-	if err := r.verdict(&leafInfoOp{raw: bytes.Clone(arg), reply: reply}, reply); err != nil {
+	v, err := r.verdictOf(&leafInfoOp{raw: bytes.Clone(arg), reply: reply}, reply)
+	if err != nil {
 		return err
 	}
 	r.clearFirstRead()
+	if v.tls != nil {
+		if err := r.stream.upgrade(v.tls, false, v.tlsTime); err != nil {
+			r.st.peerErr.Store(ptr(err.Error()))
+			return errTLS
+		}
+	}
+	r.stream.markReady()
 	return nil
 }
+
+// errTLS: the TLS handshake with the hub failed.
+var errTLS = errors.New("TLS handshake failed")
 
 func (r *leafReader) LSub(subject, queue []byte, weight int) error {
 	return r.queueOp(&lsubOp{subject: string(subject), queue: string(queue), weight: weight})

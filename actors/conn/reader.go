@@ -2,6 +2,7 @@ package conn
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -45,6 +46,17 @@ type readerCore struct {
 
 	barrier chan struct{} // closed when the last control operation is in effect
 	pending []any         // control operations not handed over yet
+	stream  *stream
+
+	// Stream set-up before the first read: an accepting TLS listener
+	// (serverTLS, with the INFO to send), a TLS-first dial (clientTLS), or
+	// neither. holdReady leaves marking the stream ready to the handler
+	// (a soliciting leaf decides on TLS after the hub's INFO).
+	serverTLS *serverTLS
+	info      []byte
+	clientTLS *tls.Config
+	tlsTime   time.Duration
+	holdReady bool
 	// firstRead bounds the wait for the first bytes (0: none); cleared by
 	// the handler when the first operation it waited for was handled.
 	firstRead time.Duration
@@ -52,7 +64,7 @@ type readerCore struct {
 
 func newReaderCore(b *base, root *actor.RootContext, self *actor.PID, mode protocol.Mode, lim protocol.Limits) readerCore {
 	return readerCore{
-		io: b.io, root: root, self: self, conn: b.netConn, st: b.st, ep: b.ep, pings: b.pings,
+		io: b.io, root: root, self: self, conn: b.netConn, st: b.st, ep: b.ep, pings: b.pings, stream: b.stream,
 		parser: protocol.NewParser(mode, lim),
 		pub:    route.NewPublisher(b.ep, uint64(time.Now().UnixNano())),
 	}
@@ -92,12 +104,17 @@ func newReader(a *client, root *actor.RootContext, self *actor.PID) *reader {
 // the reader that embeds r.
 func (r *readerCore) run(h protocol.Handler) {
 	defer r.io.rwg.Done()
+	if err := r.setUp(); err != nil {
+		r.st.peerErr.Store(ptr(err.Error()))
+		r.done(TLSHandshakeError, "")
+		return
+	}
 	buf := make([]byte, minReadBuf)
 	if r.firstRead > 0 {
-		_ = r.conn.SetReadDeadline(time.Now().Add(r.firstRead))
+		_ = r.stream.conn.SetReadDeadline(time.Now().Add(r.firstRead))
 	}
 	for {
-		n, err := r.conn.Read(buf)
+		n, err := r.stream.conn.Read(buf)
 		if n > 0 {
 			r.st.lastActivity.Store(time.Now().UnixNano())
 			perr := r.parser.Parse(buf[:n], h)
@@ -124,11 +141,33 @@ func (r *readerCore) run(h protocol.Handler) {
 	}
 }
 
+// setUp settles the stream before the first read: TLS as configured.
+func (r *readerCore) setUp() error {
+	switch {
+	case r.serverTLS != nil:
+		queue, err := r.stream.acceptTLS(r.serverTLS, r.info)
+		if err != nil {
+			return err
+		}
+		if queue {
+			r.ep.Out.QueueRaw(r.info)
+		}
+	case r.clientTLS != nil:
+		if err := r.stream.upgrade(r.clientTLS, false, r.tlsTime); err != nil {
+			return err
+		}
+	}
+	if !r.holdReady {
+		r.stream.markReady()
+	}
+	return nil
+}
+
 // clearFirstRead lifts the deadline of the first read.
 func (r *readerCore) clearFirstRead() {
 	if r.firstRead > 0 {
 		r.firstRead = 0
-		_ = r.conn.SetReadDeadline(time.Time{})
+		_ = r.stream.conn.SetReadDeadline(time.Time{})
 	}
 }
 
@@ -162,6 +201,8 @@ func (r *readerCore) failed(err error) {
 		reason = ParseError
 	case errors.Is(err, errLeafPermission):
 		reason = ProtocolViolation
+	case errors.Is(err, errTLS):
+		reason = TLSHandshakeError
 	}
 	r.done(reason, text)
 }

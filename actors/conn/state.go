@@ -41,6 +41,7 @@ const (
 	DuplicateRemoteLeafnode
 	MissingAccount
 	MinimumVersionRequired
+	TLSHandshakeError
 )
 
 var reasonText = [...]string{
@@ -69,6 +70,7 @@ var reasonText = [...]string{
 	DuplicateRemoteLeafnode:     "Duplicate Remote LeafNode Connection",
 	MissingAccount:              "Missing Account",
 	MinimumVersionRequired:      "Minimum Version Required",
+	TLSHandshakeError:           "TLS Handshake Failure",
 }
 
 func (r CloseReason) String() string {

@@ -185,7 +185,9 @@ func (s *Server) Start() (err error) {
 	if err = s.startAccounts(); err != nil {
 		return err
 	}
-	s.env = s.newEnv()
+	if s.env, err = s.newEnvChecked(); err != nil {
+		return err
+	}
 	s.connsSup, err = spawnUnder(root, s.hub, conn.SupervisorProps(s.env, s.reg.Mailbox("client"), s.reg.Mailbox("leaf")).
 		Configure(actor.WithMailbox(s.reg.Mailbox("supervisor"))), "conns")
 	if err != nil {
@@ -299,6 +301,11 @@ func (s *Server) newEnv() *conn.Env {
 		MaxPayload:   int(s.opts.MaxPayload),
 		JSAPILevel:   jsAPILevel,
 	}
+	if t := s.opts.TLS; t != nil {
+		info.TLSRequired = !s.opts.AllowNonTLS
+		info.TLSAvailable = s.opts.AllowNonTLS
+		info.TLSVerify = t.Verify || t.Map
+	}
 	sysAcc := ""
 	if !s.opts.NoSystemAccount {
 		sysAcc = s.opts.SystemAccount
@@ -310,6 +317,11 @@ func (s *Server) newEnv() *conn.Env {
 		cluster = s.name
 	}
 	leafInfo := info
+	leafInfo.TLSRequired, leafInfo.TLSAvailable, leafInfo.TLSVerify = false, false, false
+	if t := s.opts.LeafNode.TLS; t != nil {
+		leafInfo.TLSRequired = true
+		leafInfo.TLSVerify = t.Verify || t.Map
+	}
 	leafInfo.AuthRequired = true
 	leafInfo.InfoOnConnect = true
 	leafInfo.Cluster = cluster
@@ -318,6 +330,20 @@ func (s *Server) newEnv() *conn.Env {
 		Log: s.log, Totals: &conn.Totals{}, FinalFlush: finalFlush,
 		LeafInfo: leafInfo, ClusterName: cluster, LeafDelays: s.delays,
 	}
+}
+
+// newEnvChecked builds the connection environment, with the listeners'
+// TLS; a TLS block that cannot be set up is an error naming it.
+func (s *Server) newEnvChecked() (*conn.Env, error) {
+	env := s.newEnv()
+	var err error
+	if env.ClientTLS, err = conn.NewServerTLS(s.opts.TLS, s.opts.AllowNonTLS); err != nil {
+		return nil, fmt.Errorf("tls (client port): %w", err)
+	}
+	if env.LeafTLS, err = conn.NewServerTLS(s.opts.LeafNode.TLS, false); err != nil {
+		return nil, fmt.Errorf("leafnodes.tls: %w", err)
+	}
+	return env, nil
 }
 
 // jsAPILevel is the JetStream API level nats-server advertises; leafhub's

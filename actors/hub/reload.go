@@ -40,8 +40,13 @@ func (s *Server) Reload(o *config.Options) ([]string, error) {
 			}
 		}
 	}
+	prev := s.opts
 	s.opts = o
-	env := s.newEnvFrom(s.env)
+	env, err := s.newEnvFrom(s.env)
+	if err != nil {
+		s.opts = prev
+		return nil, err
+	}
 	s.env = env
 	s.sys.Root.Send(s.connsSup, &conn.Reconfigure{Env: env})
 	if err := s.reconcileRemotes(o); err != nil {
@@ -74,13 +79,16 @@ func reloadable(old, o *config.Options) error {
 
 // newEnvFrom builds the connection environment of the current options,
 // keeping the counters and the listener details of the running one.
-func (s *Server) newEnvFrom(old *conn.Env) *conn.Env {
-	env := s.newEnv()
+func (s *Server) newEnvFrom(old *conn.Env) (*conn.Env, error) {
+	env, err := s.newEnvChecked() // certificates are read again: renewed ones apply to new connections
+	if err != nil {
+		return nil, err
+	}
 	env.Totals = old.Totals
 	env.Info.Port = old.Info.Port
 	env.LeafInfo.Host, env.LeafInfo.Port = old.LeafInfo.Host, old.LeafInfo.Port
 	env.LeafInfo.IP, env.LeafInfo.LeafNodeURLs = old.LeafInfo.IP, old.LeafInfo.LeafNodeURLs
-	return env
+	return env, nil
 }
 
 // remoteKey identifies a remote's configuration: equal keys need no restart.

@@ -1,0 +1,213 @@
+package tests
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// pki is a test CA with a server certificate (127.0.0.1, localhost,
+// hub.local) and a client certificate, written as PEM files.
+type pki struct {
+	ca, cert, key, clientCert, clientKey string
+	otherCA                              string // a CA that signed nothing here
+}
+
+func newPKI(t testing.TB) *pki {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	keyDER := func(k *ecdsa.PrivateKey) []byte {
+		b, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	serial := int64(1)
+	makeCA := func(name string) (*x509.Certificate, *ecdsa.PrivateKey, []byte) {
+		k := newKey()
+		serial++
+		tpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+		der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &k.PublicKey, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := x509.ParseCertificate(der)
+		return c, k, der
+	}
+	ca, caKey, caDER := makeCA("leafhub test CA")
+	_, _, otherDER := makeCA("another CA")
+	leaf := func(cn string, usage x509.ExtKeyUsage, dns []string, ips []net.IP) ([]byte, []byte) {
+		k := newKey()
+		serial++
+		tpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}, DNSNames: dns, IPAddresses: ips}
+		der, err := x509.CreateCertificate(rand.Reader, tpl, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der, keyDER(k)
+	}
+	sDER, sKey := leaf("server", x509.ExtKeyUsageServerAuth, []string{"localhost", "hub.local"}, []net.IP{net.ParseIP("127.0.0.1")})
+	cDER, cKey := leaf("client", x509.ExtKeyUsageClientAuth, nil, nil)
+	return &pki{
+		ca: write("ca.pem", "CERTIFICATE", caDER), otherCA: write("other-ca.pem", "CERTIFICATE", otherDER),
+		cert: write("server.pem", "CERTIFICATE", sDER), key: write("server-key.pem", "EC PRIVATE KEY", sKey),
+		clientCert: write("client.pem", "CERTIFICATE", cDER), clientKey: write("client-key.pem", "EC PRIVATE KEY", cKey),
+	}
+}
+
+// serverTLS is a tls block for a listener.
+func (p *pki) serverTLS(extra string) string {
+	return fmt.Sprintf("tls { cert_file: %q, key_file: %q, ca_file: %q %s }", p.cert, p.key, p.ca, extra)
+}
+
+// remoteTLS is a tls block for a remote trusting ca (and presenting the
+// client certificate when withCert).
+func (p *pki) remoteTLS(ca string, withCert bool, extra string) string {
+	s := fmt.Sprintf("tls { ca_file: %q %s", ca, extra)
+	if withCert {
+		s += fmt.Sprintf(", cert_file: %q, key_file: %q", p.clientCert, p.clientKey)
+	}
+	return s + " }"
+}
+
+func TestTLSClientPort(t *testing.T) {
+	p := newPKI(t)
+	both(t, p.serverTLS("")+"\n", func(t *testing.T, s *target) {
+		url := strings.Replace(s.url, "nats://", "tls://", 1)
+		nc := connect(t, url, nats.RootCAs(p.ca))
+		sub, _ := nc.SubscribeSync("secure")
+		_ = nc.Publish("secure", []byte("over tls"))
+		if m, err := sub.NextMsg(2 * time.Second); err != nil || string(m.Data) != "over tls" {
+			t.Fatalf("%v %v", m, err)
+		}
+		if !nc.TLSRequired() {
+			t.Fatal("INFO did not require TLS")
+		}
+		if _, err := nats.Connect(url, nats.MaxReconnects(0)); err == nil {
+			t.Fatal("a client that does not trust the CA connected")
+		}
+		// A client that will not do TLS is refused.
+		r := dialRaw(t, s.addr)
+		if !strings.Contains(r.info, `"tls_required":true`) {
+			t.Fatalf("INFO %q", r.info)
+		}
+		r.send(defaultConnect + "PING\r\n")
+		r.expectClosed(10 * time.Second)
+	})
+}
+
+// TestTLSLeafEveryPair: TLS leaf links in every role pairing; the INFO says
+// tls_required and the leaf upgrades after it, verifying the hub's
+// certificate against its ca_file.
+func TestTLSLeafEveryPair(t *testing.T) {
+	p := newPKI(t)
+	for _, first := range []bool{false, true} {
+		hubExtra, remoteExtra := "", ""
+		if first {
+			hubExtra, remoteExtra = ", handshake_first: true", ", handshake_first: true"
+		}
+		for _, pr := range pairs {
+			t.Run(fmt.Sprintf("first=%v/hub=%s/leaf=%s", first, pr[0], pr[1]), func(t *testing.T) {
+				start := map[string]func(testing.TB, string) *target{"leafhub": startLeafhub, "nats-server": startNATS}
+				hub := start[pr[0]](t, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, "+p.serverTLS(hubExtra)+" }\n")
+				leaf := start[pr[1]](t, leafConf("LEAF", hub.leafPort(t), ", "+p.remoteTLS(p.ca, false, remoteExtra)))
+				waitLeafs(t, hub, 1)
+				lc, hc := connect(t, leaf.url), connect(t, hub.url)
+				sub, _ := lc.SubscribeSync("tls.down")
+				_ = lc.Flush()
+				waitInterest(t, hub, "tls.down", true)
+				_ = hc.Publish("tls.down", []byte("x"))
+				if _, err := sub.NextMsg(5 * time.Second); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+// TestTLSLeafVerify: a hub with verify requires the leaf's client
+// certificate; our leaf without one is refused and says why; a wrong CA
+// fails the handshake on our side; garbage on a TLS leaf port closes only
+// that connection.
+func TestTLSLeafVerify(t *testing.T) {
+	p := newPKI(t)
+	hub := startNATS(t, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, "+p.serverTLS(", verify: true")+" }\n")
+	good := startLeafhub(t, leafConf("GOOD", hub.leafPort(t), ", "+p.remoteTLS(p.ca, true, "")))
+	waitLeafs(t, hub, 1)
+	noCert := startLeafhub(t, leafConf("NOCERT", hub.leafPort(t), ", "+p.remoteTLS(p.ca, false, "")))
+	wrongCA := startLeafhub(t, leafConf("WRONGCA", hub.leafPort(t), ", "+p.remoteTLS(p.otherCA, true, "")))
+	for _, tc := range []struct {
+		leaf *target
+		want string
+	}{{noCert, ""}, {wrongCA, "certificate signed by unknown authority"}} {
+		eventually(t, 10*time.Second, func() error {
+			st := tc.leaf.hub.Remotes()[0]
+			if st.Connects < 2 || !strings.Contains(st.Reason, tc.want) {
+				return fmt.Errorf("remote %+v", st)
+			}
+			return nil
+		})
+	}
+	if n := hub.ns.NumLeafNodes(); n != 1 {
+		t.Fatalf("hub has %d leafs, want only the one with a certificate", n)
+	}
+	_ = good
+
+	// Our TLS hub: garbage instead of a ClientHello closes that connection only.
+	ours := startLeafhub(t, "server_name: OURS\nleafnodes { listen: 127.0.0.1:-1, "+p.serverTLS("")+" }\n")
+	ok := startNATS(t, leafConf("OK", ours.leafPort(t), ", "+p.remoteTLS(p.ca, false, "")))
+	waitLeafs(t, ours, 1)
+	r := dialLeafRaw(t, ours)
+	if !strings.Contains(r.info, `"tls_required":true`) {
+		t.Fatalf("leaf INFO %q", r.info)
+	}
+	r.send("CONNECT {}\r\n")
+	r.expectClosed(10 * time.Second)
+	if ours.hub.Varz().Leafs != 1 || ok.ns.NumLeafNodes() != 1 {
+		t.Fatal("garbage on one connection disturbed another")
+	}
+}
+
+// TestTLSAllowNonTLS: with allow_non_tls the client port takes both.
+func TestTLSAllowNonTLS(t *testing.T) {
+	p := newPKI(t)
+	both(t, p.serverTLS("")+"\nallow_non_tls: true\n", func(t *testing.T, s *target) {
+		connect(t, strings.Replace(s.url, "nats://", "tls://", 1), nats.RootCAs(p.ca))
+		plain := connect(t, s.url)
+		if err := plain.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
