@@ -17,12 +17,6 @@ const (
 	CompressionS2Best       = "s2_best"
 )
 
-// S2Implemented tells whether leafhub's runtime can compress. Until it
-// can, the typed options still carry nats-server's modes (s2_auto by
-// default), but EffectiveMode reports "not supported" and configuring a
-// compressing mode explicitly is refused as unsupported.
-const S2Implemented = false
-
 // DefaultRTTThresholds are the s2_auto thresholds when none are given.
 var DefaultRTTThresholds = []time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond}
 
@@ -33,16 +27,22 @@ type CompressionOpts struct {
 	RTTThresholds []time.Duration
 }
 
-// EffectiveMode is the mode the runtime uses: Mode, except that while
-// S2Implemented is false every mode other than "off" is "not supported".
+// EffectiveMode is the mode the runtime uses: Mode, or s2_auto when unset
+// (nats-server's default for the leafnode listener and remotes).
 func (c CompressionOpts) EffectiveMode() string {
-	if S2Implemented {
-		return c.Mode
+	if c.Mode == "" {
+		return CompressionS2Auto
 	}
-	if c.Mode == CompressionOff {
-		return CompressionOff
+	return c.Mode
+}
+
+// Thresholds are the s2_auto RTT thresholds in use: the configured ones,
+// or the defaults.
+func (c CompressionOpts) Thresholds() []time.Duration {
+	if len(c.RTTThresholds) == 0 {
+		return DefaultRTTThresholds
 	}
-	return CompressionNotSupported
+	return c.RTTThresholds
 }
 
 // compression parses a compression value: a boolean, a mode string or

@@ -92,7 +92,6 @@ func (l *loader) leafnodes(o *Options, n *node, path string) {
 		}
 	}
 	l.checkUnsupported(unsupportedLeafnodes, seen)
-	l.checkCompression(ln.Compression, seen)
 }
 
 // writeTimeout parses a write_timeout policy.
@@ -451,7 +450,6 @@ func (l *loader) remote(r *RemoteLeafOpts, fields []*field, path string) {
 		}
 	}
 	l.checkUnsupported(unsupportedRemote, seen)
-	l.checkCompression(r.Compression, seen)
 	l.checkRemoteURLs(r, seen)
 }
 

@@ -101,7 +101,7 @@ leafnodes {
 	if r0.Compression.Mode != CompressionS2Auto || !reflect.DeepEqual(r0.Compression.RTTThresholds, DefaultRTTThresholds) {
 		t.Errorf("remote 0 compression = %+v", r0.Compression)
 	}
-	if r0.Compression.EffectiveMode() != CompressionNotSupported {
+	if r0.Compression.EffectiveMode() != CompressionS2Auto {
 		t.Errorf("effective compression = %q", r0.Compression.EffectiveMode())
 	}
 	r1 := rs[1]
@@ -139,7 +139,6 @@ func withSupported(t *testing.T, table map[string]bool, keys ...string) {
 func TestRemoteSettingsParsedWhileUnsupported(t *testing.T) {
 	withSupported(t, unsupportedRemote, "credentials", "creds", "deny_imports", "deny_exports", "ws_compression", "ws_no_masking",
 		"jetstream_cluster_migrate", "proxy", "seed")
-	withSupported(t, unsupportedCompressionModes, CompressionS2Fast)
 	t.Setenv("LEAFHUB_TEST_CREDS_DIR", "/etc/creds")
 	o := mustParse(t, `
 leafnodes { remotes: [
@@ -178,7 +177,6 @@ leafnodes { remotes: [
 
 func TestLeafnodeSettingsParsedWhileUnsupported(t *testing.T) {
 	withSupported(t, unsupportedLeafnodes, "min_version", "advertise", "write_timeout")
-	withSupported(t, unsupportedCompressionModes, CompressionS2Auto)
 	o := mustParse(t, `leafnodes {
   port: 7422
   min_version: "2.10.0-beta.1+build.5"
@@ -315,12 +313,12 @@ func TestTLSParsedWhileUnsupported(t *testing.T) {
 
 func TestEffectiveCompression(t *testing.T) {
 	for mode, want := range map[string]string{
-		"":                      CompressionNotSupported,
+		"":                      CompressionS2Auto,
 		CompressionNotSupported: CompressionNotSupported,
 		CompressionOff:          CompressionOff,
-		CompressionAccept:       CompressionNotSupported,
-		CompressionS2Auto:       CompressionNotSupported,
-		CompressionS2Best:       CompressionNotSupported,
+		CompressionAccept:       CompressionAccept,
+		CompressionS2Auto:       CompressionS2Auto,
+		CompressionS2Best:       CompressionS2Best,
 	} {
 		if got := (CompressionOpts{Mode: mode}).EffectiveMode(); got != want {
 			t.Errorf("%q: effective %q, want %q", mode, got, want)

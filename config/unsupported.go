@@ -148,16 +148,6 @@ var unsupportedTLS = map[string]bool{
 	"ocsp_peer":               true,
 }
 
-// unsupportedCompressionModes are compression modes (normalized) that are
-// refused when configured explicitly, for the leafnode listener and remotes.
-var unsupportedCompressionModes = map[string]bool{
-	CompressionAccept:   true,
-	CompressionS2Auto:   true,
-	CompressionS2Fast:   true,
-	CompressionS2Better: true,
-	CompressionS2Best:   true,
-}
-
 // unsupportedURLSchemes are remote URL schemes not implemented yet.
 var unsupportedURLSchemes = map[string]bool{
 	"ws":  true,
@@ -176,16 +166,6 @@ func (l *loader) checkUnsupported(table map[string]bool, seen []seenKey) {
 	for _, s := range seen {
 		if table[s.f.lkey] {
 			l.unsupported(s.f.node, s.path)
-		}
-	}
-}
-
-// checkCompression reports an explicitly configured compression mode that
-// is not implemented yet.
-func (l *loader) checkCompression(c CompressionOpts, seen []seenKey) {
-	for _, s := range seen {
-		if s.f.lkey == "compression" && unsupportedCompressionModes[c.Mode] {
-			l.errorf(s.f.node, s.path, "compression mode %q %s", c.Mode, unsupportedReason)
 		}
 	}
 }

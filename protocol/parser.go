@@ -39,6 +39,10 @@ type Parser struct {
 	// operation, so a Handler.Connect that clears it admits the operations
 	// that follow in the same buffer.
 	RequireConnect bool
+	// AllowInfo admits INFO too while RequireConnect is set: a leafnode
+	// accept side that negotiates compression takes the leaf's INFO
+	// before its CONNECT (spec 2.4.1).
+	AllowInfo bool
 
 	mode           Mode
 	names          *nameTable
@@ -117,7 +121,7 @@ func (p *Parser) parse(buf []byte, h Handler) error {
 	for i < len(buf) {
 		switch state {
 		case stateOpStart:
-			if p.RequireConnect && buf[i] != 'C' && buf[i] != 'c' {
+			if p.RequireConnect && buf[i] != 'C' && buf[i] != 'c' && !(p.AllowInfo && (buf[i] == 'I' || buf[i] == 'i')) {
 				return newParseError(ErrAuthViolation, opNone, nil)
 			}
 			p.name = nameStart

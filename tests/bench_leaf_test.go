@@ -24,8 +24,13 @@ func BenchmarkLeafPubSub(b *testing.B) {
 	hub := startNATS(b, hubConf)
 	leafs := []*target{startLeafhub(b, leafConf("LH", hub.leafPort(b), "")), startNATS(b, leafConf("NS", hub.leafPort(b), ""))}
 	waitLeafs(b, hub, 2)
+	runLeafPubSub(b, hub, leafs, benchSizes)
+}
+
+// runLeafPubSub runs pub/sub across each leaf's link, both directions.
+func runLeafPubSub(b *testing.B, hub *target, leafs []*target, sizes []benchSize) {
 	for _, dir := range []string{"down", "up"} {
-		for _, sz := range benchSizes {
+		for _, sz := range sizes {
 			for _, leaf := range leafs {
 				b.Run(dir+"/"+sz.name+"/"+leaf.name, func(b *testing.B) {
 					if dir == "down" {
@@ -37,6 +42,17 @@ func BenchmarkLeafPubSub(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkLeafPubSubS2: as BenchmarkLeafPubSub with the leaf link
+// compressed at s2_fast both ways (the loopback default, s2_auto, settles
+// on s2_uncompressed framing).
+func BenchmarkLeafPubSubS2(b *testing.B) {
+	hub := startNATS(b, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, compression: s2_fast }\n")
+	extra := ", compression: s2_fast"
+	leafs := []*target{startLeafhub(b, leafConf("LH", hub.leafPort(b), extra)), startNATS(b, leafConf("NS", hub.leafPort(b), extra))}
+	waitLeafs(b, hub, 2)
+	runLeafPubSub(b, hub, leafs, benchSizes[1:])
 }
 
 // BenchmarkLeafRequest: requests from a client on the leaf answered on the

@@ -16,10 +16,12 @@ import (
 // the same process, one after the other for each case; `make bench` pairs
 // the results (tests/benchreport) and prints the leafhub/nats-server ratios.
 
-var benchSizes = []struct {
+type benchSize struct {
 	name string
 	size int
-}{{"16B", 16}, {"256B", 256}, {"4KiB", 4 << 10}, {"64KiB", 64 << 10}}
+}
+
+var benchSizes = []benchSize{{"16B", 16}, {"256B", 256}, {"4KiB", 4 << 10}, {"64KiB", 64 << 10}}
 
 // benchServers starts each kind of server once per benchmark function.
 func benchServers(b *testing.B, conf string) []*target {

@@ -196,3 +196,19 @@ func TestLeafhubLeafToNATSHub(t *testing.T) {
 		t.Fatalf("request hub → leaf: %v %v", m, err)
 	}
 }
+
+// twoWay connects a client to each end of a leaf path, subscribes
+// PREFIX.down at the bottom and PREFIX.up at the top, and waits until each
+// subscription is known at the other end. It returns the top and bottom
+// connections and the down and up subscriptions.
+func twoWay(t testing.TB, top, bottom *target, prefix string) (tc, bc *nats.Conn, down, up *nats.Subscription) {
+	t.Helper()
+	tc, bc = connect(t, top.url), connect(t, bottom.url)
+	down, _ = bc.SubscribeSync(prefix + ".down")
+	up, _ = tc.SubscribeSync(prefix + ".up")
+	_ = bc.Flush()
+	_ = tc.Flush()
+	waitInterest(t, top, prefix+".down", true)
+	waitInterest(t, bottom, prefix+".up", true)
+	return tc, bc, down, up
+}

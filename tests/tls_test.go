@@ -195,8 +195,18 @@ func TestTLSLeafVerify(t *testing.T) {
 	}
 	r.send("CONNECT {}\r\n")
 	r.expectClosed(10 * time.Second)
-	if ours.hub.Varz().Leafs != 1 || ok.ns.NumLeafNodes() != 1 {
+	waitLeafs(t, ours, 1) // the refused connection is gone
+	if ok.ns.NumLeafNodes() != 1 {
 		t.Fatal("garbage on one connection disturbed another")
+	}
+	// The good link still carries messages.
+	oc, lc := connect(t, ours.url), connect(t, ok.url)
+	sub, _ := lc.SubscribeSync("still.ok")
+	_ = lc.Flush()
+	waitInterest(t, ours, "still.ok", true)
+	_ = oc.Publish("still.ok", nil)
+	if _, err := sub.NextMsg(5 * time.Second); err != nil {
+		t.Fatal(err)
 	}
 }
 

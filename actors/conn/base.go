@@ -29,6 +29,17 @@ type base struct {
 	acc       *AccountRef
 	pingTimer timer
 	pings     *pingState
+	readErr   error // the read error that closed the connection, if any
+}
+
+// closeFields are the close log's fields: the reason, and the read error
+// behind a Read Error.
+func (b *base) closeFields() []zap.Field {
+	f := []zap.Field{zap.String("reason", b.st.Reason().String())}
+	if b.readErr != nil {
+		f = append(f, zap.NamedError("read_error", b.readErr))
+	}
+	return f
 }
 
 // pingState is shared by the actor (sends PINGs) and the reader (PONGs).
@@ -109,6 +120,7 @@ func (b *base) receiveShared(c actor.Context, subs func() []*route.Sub) bool {
 			if m.errText != "" {
 				b.sendErr(m.errText)
 			}
+			b.readErr = m.readErr
 			b.close(c, m.reason)
 		}
 	case *Fault:

@@ -363,7 +363,7 @@ func (a *client) stopping() {
 		s.Close()
 	}
 	a.shutdown()
-	a.log.Debug("client connection closed", zap.String("reason", a.st.Reason().String()))
+	a.log.Debug("client connection closed", a.closeFields()...)
 }
 
 // newNonce returns a nonce for the client to sign: 11 random bytes in

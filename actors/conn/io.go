@@ -69,6 +69,7 @@ type readerDone struct {
 	io      *connIO
 	reason  CloseReason
 	errText string // -ERR text to send before closing, if any
+	readErr error  // the read error that ended the connection, if any
 }
 
 // outFailed: the outbound queue failed (slow consumer, write error).

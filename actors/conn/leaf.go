@@ -77,10 +77,11 @@ type LeafMeta struct {
 type leafState uint8
 
 const (
-	leafWaitConnect     leafState = iota // accept side: INFO sent, waiting for CONNECT
-	leafWaitInfo                         // solicit side: waiting for the hub's INFO
-	leafWaitConnectInfo                  // solicit side: CONNECT sent, waiting for connect_info
-	leafJoining                          // asked the account to join
+	leafWaitConnect        leafState = iota // accept side: INFO sent, waiting for CONNECT
+	leafWaitInfo                            // solicit side: waiting for the hub's INFO
+	leafWaitCompressedInfo                  // solicit side: compression settled, waiting for the hub's S2 INFO
+	leafWaitConnectInfo                     // solicit side: CONNECT sent, waiting for connect_info
+	leafJoining                             // asked the account to join
 	leafReady
 )
 
@@ -107,6 +108,7 @@ type leaf struct {
 	authTimer     timer
 	infoTimer     timer
 	tlsDone       bool // the stream is TLS already (handshake first)
+	comp          compression
 	// A handshake step that joined the account is answered once the
 	// account wrote the interest dump: nothing the reader writes (a PONG)
 	// may come before it.
@@ -152,6 +154,11 @@ type leafVerdict struct {
 	// tls, on the solicit side's first INFO: start TLS now (nil: stay).
 	tls     *tls.Config
 	tlsTime time.Duration
+	// s2: read S2 after this read; comp follows s2_auto on PONGs.
+	s2   bool
+	comp *compression
+	// clearDeadline: the first INFO is done (after the compressed one).
+	clearDeadline bool
 }
 
 func (l *leaf) Receive(c actor.Context) {
@@ -191,8 +198,7 @@ func (l *leaf) Receive(c actor.Context) {
 		l.authTimer.stop()
 		l.infoTimer.stop()
 		l.shutdown()
-		l.log.Info("leafnode connection closed", zap.String("reason", l.st.Reason().String()),
-			zap.String("remote_name", l.name))
+		l.log.Info("leafnode connection closed", append(l.closeFields(), zap.String("remote_name", l.name))...)
 	}
 }
 
@@ -202,6 +208,11 @@ func (l *leaf) start(c actor.Context) {
 	l.newEndpoint(c, route.KindLeaf, 0) // leaf connections are exempt from max_pending
 	opts := l.env.Opts
 	r := newLeafReader(l, root, self)
+	if l.remote == nil {
+		l.comp = newCompression(opts.LeafNode.Compression)
+	} else {
+		l.comp = newCompression(l.remote.Opts.Compression)
+	}
 	if l.remote == nil {
 		l.state = leafWaitConnect
 		l.hubRole = true
@@ -216,6 +227,7 @@ func (l *leaf) start(c actor.Context) {
 			l.queueInfo(&info)
 		}
 		r.parser.RequireConnect = true
+		r.parser.AllowInfo = protocol.NeedsNegotiation(l.comp.mode)
 		l.authTimer.arm(root, self, tickAuth, opts.LeafNode.AuthTimeout)
 	} else {
 		l.state = leafWaitInfo
@@ -283,6 +295,15 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 		l.queueInfo(&info)
 		l.log.Warn("leafnode rejected: version below the minimum", zap.String("version", ci.Version), zap.String("min_version", min))
 		return l.refuse(c, protocol.MinVersionText(min), MinimumVersionRequired)
+	}
+	if l.comp.settled == "" {
+		// Not negotiated by INFO: the leaf's compress_mode is its word.
+		mode := ci.Compression
+		if mode == "" {
+			mode = protocol.CompressNotSupported
+		}
+		l.comp.settled = mode
+		l.st.compression.Store(&mode)
 	}
 	l.hubRole = !ci.IsHub
 	l.isolated = l.env.Opts.LeafNode.Isolate || ci.Isolate
@@ -390,11 +411,13 @@ func (l *leaf) delay(d time.Duration) {
 func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 	fail := &leafVerdict{}
 	if l.remote == nil {
-		// INFO after CONNECT on the accept side: only a soliciting side may
-		// receive connect_info.
 		var probe protocol.ServerInfo
-		if json.Unmarshal(raw, &probe) == nil && (probe.ConnectInfo || probe.RemoteAccount != "") {
+		if json.Unmarshal(raw, &probe) != nil || probe.ConnectInfo || probe.RemoteAccount != "" {
+			// Only a soliciting side may receive connect_info.
 			return l.refuse(c, protocol.ErrTextAuthViolation, AuthenticationViolation)
+		}
+		if l.state == leafWaitConnect && l.comp.settled == "" {
+			return l.acceptCompression(c, &probe)
 		}
 		return &leafVerdict{ok: true}
 	}
@@ -416,55 +439,36 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 		if si.Cluster == "_" {
 			return l.refuse(c, protocol.ErrTextClusterNameReserved, ProtocolViolation)
 		}
-		l.name = si.Name
-		if l.name == "" {
-			l.name = si.ID
-		}
-		l.cluster = si.Cluster
-		l.headers = si.Headers
-		l.hubRole = l.remote.Opts.Hub
-		l.isolated = l.remote.Opts.Isolate
-		ref := l.env.Accounts[l.remote.Opts.LocalAccount]
-		if ref == nil {
-			l.log.Error("remote's local account does not exist", zap.String("account", l.remote.Opts.LocalAccount))
-			l.close(c, MissingAccount)
+		tlsCfg, tlsTime, err := l.remoteTLS(&si)
+		if err != nil {
+			l.log.Error("remote TLS configuration", zap.Error(err))
+			l.close(c, TLSHandshakeError)
 			return fail
 		}
-		l.system = ref.Route.Name == l.env.SystemAccount
-		l.perms = newLeafPerms(spokePerms(&si, l.remote.Opts), nil, l.system, l.hubRole)
-		l.readerPerms.Store(l.perms)
-		l.setLeaf(ref)
-		l.learnURLs(c, &si)
-		l.st.meta.Store(&Meta{Name: l.name, Version: si.Version, Account: ref.Route.Name})
-		verdict := &leafVerdict{ok: true, acc: ref.Route, perms: l.perms}
-		if t := l.remote.Opts.TLS; !l.tlsDone && (t != nil || si.TLSRequired) {
-			cfg, err := ClientTLS(t, l.remote.URL.Hostname())
-			if err != nil {
-				l.log.Error("remote TLS configuration", zap.Error(err))
-				l.close(c, TLSHandshakeError)
-				return fail
-			}
-			verdict.tls = cfg
-			if t != nil {
-				verdict.tlsTime = t.Timeout
-			} else {
-				verdict.tlsTime = config.DefaultTLSTimeout
-			}
+		result, err := protocol.NegotiateCompression(l.comp.mode, si.Compression)
+		if err != nil {
+			return l.refuse(c, protocol.UnsupportedCompressionText(si.Compression), ProtocolViolation)
 		}
-		if err := l.sendConnect(&si, ref); err != nil {
-			l.log.Error("cannot authenticate to the hub; the remote retries at its interval (check the credentials)",
-				zap.Error(err), zap.String("url", redactURL(l.remote.URL)))
-			l.st.peerErr.Store(ptr(err.Error()))
-			l.close(c, AuthenticationViolation)
-			return fail
+		if level := l.comp.settle(result, time.Since(l.st.Start)); level != "" {
+			// Our compression INFO in clear (over TLS if any), then S2 both
+			// ways; the hub's next, compressed INFO continues the handshake.
+			info := protocol.ServerInfo{ClientID: l.st.CID, Compression: l.comp.advertised()}
+			l.queueInfo(&info)
+			l.ep.Out.SwitchEncoder(l.comp.enc)
+			l.state = leafWaitCompressedInfo
+			l.st.compression.Store(&level)
+			return &leafVerdict{ok: true, tls: tlsCfg, tlsTime: tlsTime, s2: true, comp: &l.comp}
 		}
-		if si.InfoOnConnect {
-			l.state = leafWaitConnectInfo
-			l.infoTimer.arm(c.ActorSystem().Root, c.Self(), tickConnectInfo, connectInfoWait)
-		} else {
-			l.join(c, ref, true)
+		l.st.compression.Store(&result)
+		v := l.firstInfo(c, &si)
+		if v.ok {
+			v.tls, v.tlsTime = tlsCfg, tlsTime
 		}
-		return verdict
+		return v
+	case leafWaitCompressedInfo:
+		v := l.firstInfo(c, &si)
+		v.clearDeadline = true
+		return v
 	case leafWaitConnectInfo:
 		if !si.ConnectInfo {
 			return &leafVerdict{ok: true}
@@ -494,6 +498,90 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 		}
 		return &leafVerdict{ok: true}
 	}
+}
+
+// firstInfo processes the hub's first INFO (the compressed one when
+// compression was negotiated): what the hub is, our permissions, and our
+// CONNECT.
+func (l *leaf) firstInfo(c actor.Context, si *protocol.ServerInfo) *leafVerdict {
+	fail := &leafVerdict{}
+	l.name = si.Name
+	if l.name == "" {
+		l.name = si.ID
+	}
+	l.cluster = si.Cluster
+	l.headers = si.Headers
+	l.hubRole = l.remote.Opts.Hub
+	l.isolated = l.remote.Opts.Isolate
+	ref := l.env.Accounts[l.remote.Opts.LocalAccount]
+	if ref == nil {
+		l.log.Error("remote's local account does not exist", zap.String("account", l.remote.Opts.LocalAccount))
+		l.close(c, MissingAccount)
+		return fail
+	}
+	l.system = ref.Route.Name == l.env.SystemAccount
+	l.perms = newLeafPerms(spokePerms(si, l.remote.Opts), nil, l.system, l.hubRole)
+	l.readerPerms.Store(l.perms)
+	l.setLeaf(ref)
+	l.learnURLs(c, si)
+	l.st.meta.Store(&Meta{Name: l.name, Version: si.Version, Account: ref.Route.Name})
+	verdict := &leafVerdict{ok: true, acc: ref.Route, perms: l.perms}
+	if err := l.sendConnect(si, ref); err != nil {
+		l.log.Error("cannot authenticate to the hub; the remote retries at its interval (check the credentials)",
+			zap.Error(err), zap.String("url", redactURL(l.remote.URL)))
+		l.st.peerErr.Store(ptr(err.Error()))
+		l.close(c, AuthenticationViolation)
+		return fail
+	}
+	if si.InfoOnConnect {
+		l.state = leafWaitConnectInfo
+		l.infoTimer.arm(c.ActorSystem().Root, c.Self(), tickConnectInfo, connectInfoWait)
+	} else {
+		l.join(c, ref, true)
+	}
+	return verdict
+}
+
+// remoteTLS is the TLS to start after the hub's INFO: when the remote has a
+// tls block or the hub requires TLS, unless the handshake came first.
+func (l *leaf) remoteTLS(si *protocol.ServerInfo) (*tls.Config, time.Duration, error) {
+	t := l.remote.Opts.TLS
+	if l.tlsDone || (t == nil && !si.TLSRequired) {
+		return nil, 0, nil
+	}
+	cfg, err := ClientTLS(t, l.remote.URL.Hostname())
+	if err != nil {
+		return nil, 0, err
+	}
+	if t != nil {
+		return cfg, t.Timeout, nil
+	}
+	return cfg, config.DefaultTLSTimeout, nil
+}
+
+// acceptCompression answers a leaf's compression INFO before its CONNECT
+// (spec 7.3): on a level, everything we write from now on is S2, starting
+// with our INFO again (same nonce), and what we read after this INFO is S2.
+func (l *leaf) acceptCompression(c actor.Context, si *protocol.ServerInfo) *leafVerdict {
+	result, err := protocol.NegotiateCompression(l.comp.mode, si.Compression)
+	if err != nil {
+		return l.refuse(c, protocol.UnsupportedCompressionText(si.Compression), ProtocolViolation)
+	}
+	root, self := c.ActorSystem().Root, c.Self()
+	l.authTimer.arm(root, self, tickAuth, l.env.Opts.LeafNode.AuthTimeout)
+	level := l.comp.settle(result, time.Since(l.st.Start))
+	if level == "" {
+		l.st.compression.Store(&result)
+		return &leafVerdict{ok: true}
+	}
+	l.ep.Out.SwitchEncoder(l.comp.enc)
+	info := l.env.LeafInfo
+	info.ClientID = l.st.CID
+	info.Nonce = l.nonce
+	info.Compression = l.comp.advertised()
+	l.queueInfo(&info)
+	l.st.compression.Store(&level)
+	return &leafVerdict{ok: true, s2: true, comp: &l.comp}
 }
 
 // setPerms applies the permissions a hub's INFO carries (solicit side).
@@ -549,7 +637,7 @@ func (l *leaf) sendConnect(si *protocol.ServerInfo, ref *AccountRef) error {
 		Headers:       l.env.LeafInfo.Headers && si.Headers,
 		IsHub:         l.remote.Opts.Hub,
 		Isolate:       l.remote.Opts.RequestIsolation,
-		Compression:   config.CompressionNotSupported,
+		Compression:   l.comp.settledOr(protocol.CompressNotSupported),
 		RemoteAccount: ref.Route.Name,
 		DenyPub:       l.remote.Opts.DenyImports,
 		Protocol:      1,

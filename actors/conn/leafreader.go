@@ -21,6 +21,7 @@ type leafReader struct {
 	hubRole  bool
 	accepted bool // accept side
 	bound    bool
+	comp     *compression // set once S2 is on (s2_auto follows the RTT)
 }
 
 func newLeafReader(l *leaf, root *actor.RootContext, self *actor.PID) *leafReader {
@@ -71,6 +72,7 @@ func (r *leafReader) Connect(arg []byte) error {
 		return err
 	}
 	r.parser.RequireConnect = false
+	r.parser.AllowInfo = false
 	return nil
 }
 
@@ -83,7 +85,13 @@ func (r *leafReader) Info(arg []byte) error {
 	if err != nil {
 		return err
 	}
-	r.clearFirstRead()
+	if v.s2 {
+		r.switchS2, r.comp = true, v.comp
+	}
+	if !v.s2 || r.accepted || v.clearDeadline {
+		// The first-INFO deadline covers the hub's compressed INFO too.
+		r.clearFirstRead()
+	}
 	if v.tls != nil {
 		if err := r.stream.upgrade(v.tls, false, v.tlsTime); err != nil {
 			r.st.peerErr.Store(ptr(err.Error()))
@@ -123,6 +131,17 @@ func (r *leafReader) LMsg(subject, reply []byte, queues [][]byte, hdrLen int, ms
 	r.ep.InMsgs.Add(1)
 	r.ep.InBytes.Add(int64(len(msg)))
 	r.pub.PublishFromLeaf(subject, reply, queues, hdrLen, msg)
+	return nil
+}
+
+// Pong records the RTT; s2_auto connections change level with it.
+func (r *leafReader) Pong() error {
+	_ = r.readerCore.Pong()
+	if r.comp != nil {
+		if l, changed := r.comp.autoRTT(r.st.RTT()); changed {
+			r.st.compression.Store(&l)
+		}
+	}
 	return nil
 }
 

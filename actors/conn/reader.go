@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -57,6 +60,11 @@ type readerCore struct {
 	clientTLS *tls.Config
 	tlsTime   time.Duration
 	holdReady bool
+
+	// src is what the reader reads: the stream, or an S2 decoder over it
+	// once compression switched on (after the read that asked, switchS2).
+	src      io.Reader
+	switchS2 bool
 	// firstRead bounds the wait for the first bytes (0: none); cleared by
 	// the handler when the first operation it waited for was handled.
 	firstRead time.Duration
@@ -113,8 +121,9 @@ func (r *readerCore) run(h protocol.Handler) {
 	if r.firstRead > 0 {
 		_ = r.stream.conn.SetReadDeadline(time.Now().Add(r.firstRead))
 	}
+	r.src = r.stream.conn
 	for {
-		n, err := r.stream.conn.Read(buf)
+		n, err := r.src.Read(buf)
 		if n > 0 {
 			r.st.lastActivity.Store(time.Now().UnixNano())
 			perr := r.parser.Parse(buf[:n], h)
@@ -122,6 +131,12 @@ func (r *readerCore) run(h protocol.Handler) {
 				perr = errStop
 			}
 			r.pub.Flush()
+			if r.switchS2 {
+				// The peer writes S2 from the byte after the line that
+				// switched; it wrote nothing more before our answer.
+				r.switchS2 = false
+				r.src = s2.NewReader(r.stream.conn)
+			}
 			if perr != nil {
 				r.failed(perr)
 				return
@@ -131,11 +146,14 @@ func (r *readerCore) run(h protocol.Handler) {
 			}
 		}
 		if err != nil {
-			reason := ReadError
 			if errors.Is(err, io.EOF) {
-				reason = ClientClosed
+				r.done(ClientClosed, "")
+				return
 			}
-			r.done(reason, "")
+			if r.src != r.stream.conn && !errors.Is(err, net.ErrClosed) {
+				err = fmt.Errorf("compressed (S2) stream does not decode: %w", err)
+			}
+			r.readFailed(err)
 			return
 		}
 	}
@@ -177,6 +195,17 @@ func (r *readerCore) done(reason CloseReason, errText string) {
 	case <-r.io.done:
 	default:
 		r.root.Send(r.self, &readerDone{io: r.io, reason: reason, errText: errText})
+	}
+}
+
+// readFailed ends the connection on a read error, which the close log
+// names.
+func (r *readerCore) readFailed(err error) {
+	select {
+	case <-r.io.done:
+	default:
+		r.st.readErr.Store(ptr(err.Error()))
+		r.root.Send(r.self, &readerDone{io: r.io, reason: ReadError, readErr: err})
 	}
 }
 

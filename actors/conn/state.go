@@ -4,6 +4,8 @@ import (
 	"net/netip"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/leafhub/leafhub/protocol"
 	"sync/atomic"
 	"time"
 
@@ -105,6 +107,8 @@ type State struct {
 	leafMeta     atomic.Pointer[LeafMeta] // leaf connections, once the handshake settled
 	connectDelay atomic.Int64             // solicited leafs: extra wait before the next dial
 	peerErr      atomic.Pointer[string]   // the last -ERR the peer sent (leafs)
+	readErr      atomic.Pointer[string]   // the read error that closed the connection
+	compression  atomic.Pointer[string]   // leafs: the level (or off, not supported) this side writes with
 	lsPlusIn     atomic.Int64             // LS+ received (leafs)
 	lsMinusIn    atomic.Int64             // LS- received (leafs)
 }
@@ -112,9 +116,25 @@ type State struct {
 // LSIn is the number of LS+ and LS- received on a leaf connection.
 func (s *State) LSIn() (plus, minus int64) { return s.lsPlusIn.Load(), s.lsMinusIn.Load() }
 
+// Compression is a leaf connection's compression as /leafz shows it.
+func (s *State) Compression() string {
+	if p := s.compression.Load(); p != nil {
+		return *p
+	}
+	return protocol.CompressNotSupported
+}
+
 // PeerErr is the last -ERR text the peer sent ("" if none).
 func (s *State) PeerErr() string {
 	if p := s.peerErr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// ReadErr is the read error that closed the connection ("" if none).
+func (s *State) ReadErr() string {
+	if p := s.readErr.Load(); p != nil {
 		return *p
 	}
 	return ""

@@ -323,6 +323,9 @@ func (s *Server) newEnv() *conn.Env {
 		leafInfo.TLSVerify = t.Verify || t.Map
 	}
 	leafInfo.AuthRequired = true
+	if m := s.opts.LeafNode.Compression.EffectiveMode(); m != config.CompressionNotSupported {
+		leafInfo.Compression = m
+	}
 	leafInfo.InfoOnConnect = true
 	leafInfo.Cluster = cluster
 	return &conn.Env{

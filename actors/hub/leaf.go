@@ -161,7 +161,7 @@ func (s *Server) Leafz(q monitor.LeafzOptions) (*monitor.Leafz, error) {
 		}
 		li := &monitor.LeafInfo{ID: st.CID, Name: lm.Name, IsSpoke: lm.Spoke, IsIsolated: lm.Isolated,
 			Account: lm.Account, IP: st.Remote.Addr().String(), Port: int(st.Remote.Port()),
-			NumSubs: uint32(st.NumSubs()), Compression: config.CompressionNotSupported}
+			NumSubs: uint32(st.NumSubs()), Compression: st.Compression()}
 		if rtt := st.RTT(); rtt > 0 {
 			li.RTT = rtt.String()
 		}

@@ -63,7 +63,8 @@ func (s *Server) Varz() *monitor.Varz {
 			v.OutBytes += bytes
 			if st.Kind == route.KindClient {
 				v.Connections++
-			} else {
+			} else if st.Leaf() != nil {
+				// As nats-server: a leaf counts once its CONNECT is accepted.
 				v.Leafs++
 			}
 		}

@@ -158,6 +158,8 @@ func (a *Actor) Receive(c actor.Context) {
 		reason := st.Reason().String()
 		if e := st.PeerErr(); e != "" {
 			reason = e + " (" + reason + ")"
+		} else if e := st.ReadErr(); e != "" {
+			reason += ": " + e
 		}
 		extra := st.ConnectDelay()
 		if extra > 0 {

@@ -2,6 +2,7 @@ package route
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -31,6 +32,11 @@ type Outbound struct {
 	outMsgs    int64  // guarded by mu
 	outBytes   int64  // guarded by mu
 
+	// A pending switch of the byte encoding (compression): bytes queued
+	// before encAt keep the current encoding, the rest use encNext.
+	encNext Encoder // guarded by mu
+	encAt   int     // guarded by mu; -1 when no switch is pending
+
 	signal chan struct{} // capacity 1: "there is something to write"
 	onFail func(FailReason)
 	failed sync.Once
@@ -40,7 +46,22 @@ type Outbound struct {
 // is called once, from whichever goroutine detected the failure, without any
 // lock held; it must not block.
 func NewOutbound(maxPending int, onFail func(FailReason)) *Outbound {
-	return &Outbound{maxPending: maxPending, signal: make(chan struct{}, 1), onFail: onFail}
+	return &Outbound{maxPending: maxPending, signal: make(chan struct{}, 1), onFail: onFail, encAt: -1}
+}
+
+// Encoder encodes one batch of queued bytes onto w, such as an S2 stream.
+// It is used by the writer goroutine only.
+type Encoder interface {
+	Encode(w io.Writer, b []byte) error
+}
+
+// SwitchEncoder makes everything queued from now on go out through e:
+// what is already queued keeps the current encoding.
+func (o *Outbound) SwitchEncoder(e Encoder) {
+	o.mu.Lock()
+	o.encNext, o.encAt = e, len(o.buf)
+	o.mu.Unlock()
+	o.Signal()
 }
 
 // Signal wakes the writer. It never blocks.
@@ -103,13 +124,15 @@ func (o *Outbound) Stats() (msgs, bytes int64, pending int) {
 	return o.outMsgs, o.outBytes, len(o.buf)
 }
 
-// take swaps the queued bytes with spare and returns them.
-func (o *Outbound) take(spare []byte) []byte {
+// take swaps the queued bytes with spare and returns them, with a pending
+// encoder switch (at = -1 for none).
+func (o *Outbound) take(spare []byte) (b []byte, at int, next Encoder) {
 	o.mu.Lock()
-	b := o.buf
+	b, at, next = o.buf, o.encAt, o.encNext
 	o.buf = spare[:0]
+	o.encAt, o.encNext = -1, nil
 	o.mu.Unlock()
-	return b
+	return b, at, next
 }
 
 // deadlineWriter is what WriteLoop needs of a net.Conn.
@@ -132,17 +155,36 @@ const (
 // the write deadline. On a write error it calls onFail and returns.
 func (o *Outbound) WriteLoop(w deadlineWriter, writeDeadline, finalDeadline time.Duration, done <-chan struct{}) {
 	var spare []byte
+	var enc Encoder
 	underused := 0
+	send := func(p []byte) error {
+		if len(p) == 0 {
+			return nil
+		}
+		if enc != nil {
+			return enc.Encode(w, p)
+		}
+		_, err := w.Write(p)
+		return err
+	}
 	write := func(deadline time.Duration) bool {
-		b := o.take(spare)
-		if len(b) == 0 {
+		b, at, next := o.take(spare)
+		if len(b) == 0 && at < 0 {
 			spare = b
 			return true
 		}
 		if deadline > 0 {
 			_ = w.SetWriteDeadline(time.Now().Add(deadline))
 		}
-		_, err := w.Write(b)
+		var err error
+		if at >= 0 {
+			if err = send(b[:at]); err == nil {
+				enc = next
+				err = send(b[at:])
+			}
+		} else {
+			err = send(b)
+		}
 		if err != nil {
 			o.Close()
 			var ne net.Error

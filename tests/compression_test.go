@@ -1,0 +1,197 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+)
+
+// leafCompression reads the compression of a target's only leaf connection.
+func leafCompression(t *testing.T, s *target) string {
+	t.Helper()
+	if s.hub != nil {
+		z, err := s.hub.Leafz(leafzAll)
+		if err != nil || len(z.Leafs) != 1 {
+			t.Fatalf("leafz %+v %v", z, err)
+		}
+		return z.Leafs[0].Compression
+	}
+	z, err := s.ns.Leafz(nil)
+	if err != nil || len(z.Leafs) != 1 {
+		t.Fatalf("leafz %+v %v", z, err)
+	}
+	return z.Leafs[0].Compression
+}
+
+// TestCompressionMatrix (L-44, spec 7.2): the accept side's and the
+// remote's modes give the levels nats-server peers settle on (observed
+// between nats-server peers on loopback), in every role pairing, and
+// messages flow, large and small, compressed.
+func TestCompressionMatrix(t *testing.T) {
+	cases := []struct{ hubMode, leafMode, hubLevel, leafLevel string }{
+		{"", "", "s2_uncompressed", "s2_uncompressed"}, // the defaults: s2_auto
+		{"off", "s2_auto", "off", "off"},
+		{"accept", "accept", "off", "off"},
+		{"accept", "s2_auto", "s2_fast", "s2_uncompressed"},
+		{"s2_auto", "accept", "s2_uncompressed", "s2_fast"},
+		{"s2_auto", "s2_auto", "s2_uncompressed", "s2_uncompressed"},
+		{"s2_better", "s2_best", "s2_better", "s2_best"},
+		{"s2_best", "accept", "s2_best", "s2_best"},
+	}
+	for _, tc := range cases {
+		for _, pr := range pairs {
+			name := tc.hubMode + "-" + tc.leafMode
+			if tc.hubMode == "" {
+				name = "defaults"
+			}
+			t.Run(fmt.Sprintf("%s/hub=%s/leaf=%s", name, pr[0], pr[1]), func(t *testing.T) {
+				start := map[string]func(testing.TB, string) *target{"leafhub": startLeafhub, "nats-server": startNATS}
+				hubKey, leafKey := "", ""
+				if tc.hubMode != "" {
+					hubKey, leafKey = ", compression: "+tc.hubMode, ", compression: "+tc.leafMode
+				}
+				hub := start[pr[0]](t, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1"+hubKey+" }\n")
+				leaf := start[pr[1]](t, leafConf("LEAF", hub.leafPort(t), leafKey))
+				waitLeafs(t, hub, 1)
+				waitLeafs(t, leaf, 1)
+				if got := leafCompression(t, hub); got != tc.hubLevel {
+					t.Errorf("hub side compression %q, want %q", got, tc.hubLevel)
+				}
+				if got := leafCompression(t, leaf); got != tc.leafLevel {
+					t.Errorf("leaf side compression %q, want %q", got, tc.leafLevel)
+				}
+				hc, lc, down, up := twoWay(t, hub, leaf, "z")
+				big := bytes.Repeat([]byte("compressible "), 50000)
+				for _, p := range [][]byte{[]byte("small"), big} {
+					_ = hc.Publish("z.down", p)
+					_ = lc.Publish("z.up", p)
+					for _, sub := range []*nats.Subscription{down, up} {
+						m, err := sub.NextMsg(5 * time.Second)
+						if err != nil || !bytes.Equal(m.Data, p) {
+							t.Fatalf("%s: %d bytes, %v", sub.Subject, len(m.Data), err)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestCompressionNkeyLeaf: the compressed INFO repeats the nonce, so an
+// nkey-authenticated leaf signs the right one (spec 6.3).
+func TestCompressionNkeyLeaf(t *testing.T) {
+	kp, _ := nkeys.CreateUser()
+	pub, _ := kp.PublicKey()
+	seed, _ := kp.Seed()
+	for _, pr := range pairs {
+		t.Run("hub="+pr[0]+"/leaf="+pr[1], func(t *testing.T) {
+			start := map[string]func(testing.TB, string) *target{"leafhub": startLeafhub, "nats-server": startNATS}
+			hub := start[pr[0]](t, fmt.Sprintf("server_name: HUB\nauthorization { users [ {nkey: %s}, {user: c, password: p} ] }\nleafnodes { listen: 127.0.0.1:-1, compression: s2_fast }\n", pub))
+			leaf := start[pr[1]](t, leafConf("LEAF", hub.leafPort(t), fmt.Sprintf(", compression: s2_fast, nkey: %q", seed)))
+			waitLeafs(t, hub, 1)
+			waitLeafs(t, leaf, 1)
+			if got := leafCompression(t, leaf); got != "s2_fast" {
+				t.Fatalf("leaf side compression %q", got)
+			}
+		})
+	}
+}
+
+// TestCompressionBadStreamFromLeaf (issue 4 item 7): a leaf that negotiates
+// S2 and then sends bytes that do not decode is closed with Read Error; the
+// hub's other leaf keeps working.
+func TestCompressionBadStreamFromLeaf(t *testing.T) {
+	both(t, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, compression: s2_fast }\n", func(t *testing.T, hub *target) {
+		good := startNATS(t, leafConf("GOOD", hub.leafPort(t), ""))
+		waitLeafs(t, hub, 1)
+		r := dialLeafRaw(t, hub)
+		if !strings.Contains(r.info, `"compression":"s2_fast"`) {
+			t.Fatalf("hub INFO %q", r.info)
+		}
+		r.send(`INFO {"compression":"s2_fast"}` + "\r\n")
+		// The hub answers with its INFO again, compressed, same nonce; only
+		// then does a real leaf write (S2).
+		_ = r.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		l, err := bufio.NewReader(s2.NewReader(r.c)).ReadString('\n')
+		var first, again struct {
+			Nonce string `json:"nonce"`
+		}
+		_ = jsonField(r.info, &first)
+		if err != nil || jsonField(strings.TrimRight(l, "\r\n"), &again) != nil || again.Nonce != first.Nonce {
+			t.Fatalf("compressed INFO %q %v, first %q", l, err, r.info)
+		}
+		r.send("this is not an S2 stream\r\n")
+		r.expectClosed(5 * time.Second)
+		if hub.hub != nil {
+			eventually(t, 5*time.Second, func() error {
+				c, err := hub.hub.Connz(connzClosed)
+				if err != nil {
+					return err
+				}
+				var seen []string
+				for _, ci := range c.Conns {
+					if ci.Kind == "Leafnode" && ci.Reason == "Read Error" {
+						return nil
+					}
+					seen = append(seen, ci.Kind+": "+ci.Reason)
+				}
+				return fmt.Errorf("no leaf closed with Read Error: %q", seen)
+			})
+		}
+		waitLeafs(t, hub, 1)
+		hc, _, down, _ := twoWay(t, hub, good, "bad")
+		_ = hc.Publish("bad.down", []byte("still here"))
+		if m, err := down.NextMsg(5 * time.Second); err != nil || string(m.Data) != "still here" {
+			t.Fatalf("other leaf: %v %v", m, err)
+		}
+	})
+}
+
+// TestCompressionBadStreamFromHub: a hub that negotiates S2 and then sends
+// bytes that do not decode: the leafhub leaf closes that connection, says
+// why in /remotez, and dials again on its schedule.
+func TestCompressionBadStreamFromHub(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
+	leaf := startLeafhub(t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"nats://127.0.0.1:%d\", compression: s2_fast } ] }\n", port))
+	accept := func() *rawConn {
+		t.Helper()
+		_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second))
+		c, err := ln.Accept()
+		if err != nil {
+			t.Fatalf("no (re)dial from the leaf: %v", err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return &rawConn{t: t, c: c}
+	}
+	r := accept()
+	r.send(`INFO {"server_id":"NFAKEHUB","version":"2.15.2","proto":1,"headers":true,"max_payload":1048576,"client_id":7,"info_on_connect":true,"compression":"s2_fast"}` + "\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "INFO ") || !strings.Contains(l, `"compression":"s2_fast"`) {
+		t.Fatalf("leaf's answer %q, want its compression INFO", l)
+	}
+	r.send("this is not an S2 stream\r\n")
+	r.expectClosed(5 * time.Second)
+	eventually(t, 5*time.Second, func() error {
+		if st := leaf.hub.Remotes()[0]; !strings.Contains(st.Reason, "Read Error: compressed (S2) stream does not decode") {
+			return fmt.Errorf("remote reason %q", st.Reason)
+		}
+		return nil
+	})
+	r = accept()
+	r.send(`INFO {"server_id":"NFAKEHUB","version":"2.15.2","proto":1,"headers":true,"max_payload":1048576,"client_id":8,"info_on_connect":true}` + "\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "CONNECT ") || !strings.Contains(l, `"compress_mode":"not supported"`) {
+		t.Fatalf("second dial: %q, want CONNECT without compression", l)
+	}
+}
