@@ -131,20 +131,7 @@ func TestCompressionBadStreamFromLeaf(t *testing.T) {
 		r.send("this is not an S2 stream\r\n")
 		r.expectClosed(5 * time.Second)
 		if hub.hub != nil {
-			eventually(t, 5*time.Second, func() error {
-				c, err := hub.hub.Connz(connzClosed)
-				if err != nil {
-					return err
-				}
-				var seen []string
-				for _, ci := range c.Conns {
-					if ci.Kind == "Leafnode" && ci.Reason == "Read Error" {
-						return nil
-					}
-					seen = append(seen, ci.Kind+": "+ci.Reason)
-				}
-				return fmt.Errorf("no leaf closed with Read Error: %q", seen)
-			})
+			waitClosedLeaf(t, hub, "Read Error", 5*time.Second)
 		}
 		waitLeafs(t, hub, 1)
 		hc, _, down, _ := twoWay(t, hub, good, "bad")

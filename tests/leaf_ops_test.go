@@ -241,18 +241,7 @@ func TestLeafLoopDetected(t *testing.T) {
 	b := startNATS(t, remote("B", bPort, aPort))
 	// Whoever detects, A closes a leaf connection: it sent the loop -ERR or
 	// received it.
-	eventually(t, 10*time.Second, func() error {
-		c, err := a.hub.Connz(connzClosed)
-		if err != nil {
-			return err
-		}
-		for _, ci := range c.Conns {
-			if ci.Kind == "Leafnode" && ci.Reason == "Protocol Violation" {
-				return nil
-			}
-		}
-		return fmt.Errorf("no loop detected yet")
-	})
+	waitClosedLeaf(t, a, "Protocol Violation", 10*time.Second)
 	// The loop stays broken for many reconnect intervals.
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {

@@ -11,6 +11,26 @@ import (
 
 var connzClosed = monitor.ConnzOptions{State: "closed"}
 
+// waitClosedLeaf waits until a leafhub target lists a closed leaf
+// connection with the given reason.
+func waitClosedLeaf(t testing.TB, s *target, reason string, timeout time.Duration) {
+	t.Helper()
+	eventually(t, timeout, func() error {
+		c, err := s.hub.Connz(connzClosed)
+		if err != nil {
+			return err
+		}
+		var seen []string
+		for _, ci := range c.Conns {
+			if ci.Kind == "Leafnode" && ci.Reason == reason {
+				return nil
+			}
+			seen = append(seen, ci.Kind+": "+ci.Reason)
+		}
+		return fmt.Errorf("no leaf closed with %q yet (closed: %q)", reason, seen)
+	})
+}
+
 // TestLeafDenyImportsExports (L-41): our leaf's deny_imports keeps local
 // interest from the hub and the hub's messages from us; deny_exports keeps
 // our messages from the hub; deny_imports goes to the hub as deny_pub.
@@ -80,18 +100,7 @@ func TestLeafMinVersion(t *testing.T) {
 		}
 		startNATS(t, leafConf("NSLEAF", hub.leafPort(t), ""))
 		if hub.hub != nil {
-			eventually(t, 5*time.Second, func() error {
-				c, err := hub.hub.Connz(connzClosed)
-				if err != nil {
-					return err
-				}
-				for _, ci := range c.Conns {
-					if ci.Reason == "Minimum Version Required" && ci.Kind == "Leafnode" {
-						return nil
-					}
-				}
-				return fmt.Errorf("no rejected leaf yet")
-			})
+			waitClosedLeaf(t, hub, "Minimum Version Required", 5*time.Second)
 		}
 	})
 	hub := startNATS(t, conf)
