@@ -22,7 +22,8 @@ func (o *Options) Clone() *Options {
 	c.DefaultPermissions = o.DefaultPermissions.clone()
 	c.Warnings = cloneStrings(o.Warnings)
 	c.LeafNode = o.LeafNode.clone()
-	// positions is never modified after Load, so it is shared.
+	// positions and the decoded JWT claims (Operators, ResolverPreload,
+	// Account.Claims) are never modified after Load, so they are shared.
 	return &c
 }
 

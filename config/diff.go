@@ -30,6 +30,7 @@ var diffKeys = []struct {
 	{"no_auth_user", func(o *Options) any { return o.NoAuthUser }},
 	{"system_account", func(o *Options) any { return o.SystemAccount }},
 	{"no_system_account", func(o *Options) any { return o.NoSystemAccount }},
+	{"operator", func(o *Options) any { return []any{o.Operators, o.Resolver, o.ResolverPreload} }},
 	{"leafnodes", func(o *Options) any { return o.LeafNode }},
 	{"leafhub", func(o *Options) any { return []any{o.MetricsPrefix, o.ActorMetrics, o.PerActorMetrics} }},
 }

@@ -283,6 +283,12 @@ func (l *loader) top(o *Options, f *field) {
 		o.SystemAccount = s
 		o.sysExplicit = true
 		l.note("system_account", n)
+	case "operator", "operators", "roots", "root", "root_operators", "root_operator":
+		l.operators(o, n, path)
+	case "resolver", "account_resolver", "accounts_resolver":
+		l.resolver(o, n, path)
+	case "resolver_preload":
+		l.resolverPreload(o, n, path)
 	case "no_system_account", "no_system", "no_sys_acc":
 		if b, ok := l.boolean(n, path); ok {
 			o.NoSystemAccount = b
@@ -373,12 +379,13 @@ func (l *loader) finish(o *Options) {
 	o.authUsersSet = o.authUsersSet || len(l.authUsers) > 0
 	o.Users = append(append([]*User(nil), l.authUsers...), l.accountUsers...)
 	o.Accounts = append([]*Account{{Name: GlobalAccount}}, l.accounts...)
-	if !o.sysExplicit {
+	if !o.sysExplicit && !o.OperatorMode() {
 		o.SystemAccount = ""
 		if !o.NoSystemAccount || l.accountNames[DefaultSystemAccount] {
 			o.SystemAccount = DefaultSystemAccount
 		}
 	}
+	l.finishOperator(o)
 	// nats-server lets clients without credentials into $G when only the
 	// system account has users and there is no authorization block.
 	sysConfigured := o.sysExplicit || l.accountNames[DefaultSystemAccount]
@@ -445,13 +452,15 @@ func (o *Options) fillDefaults() {
 	if o.MetricsPrefix == "" {
 		o.MetricsPrefix = DefaultMetricsPrefix
 	}
-	if !o.sysExplicit && o.SystemAccount == "" && !o.NoSystemAccount {
+	if !o.sysExplicit && o.SystemAccount == "" && !o.NoSystemAccount && !o.OperatorMode() {
+		// In operator mode nats-server's default $SYS fails the trusted
+		// issuer check: no system account unless one is named.
 		o.SystemAccount = DefaultSystemAccount
 	}
 	if o.LookupAccount(GlobalAccount) == nil {
 		o.Accounts = append([]*Account{{Name: GlobalAccount}}, o.Accounts...)
 	}
-	if o.SystemAccount != "" && !o.sysExplicit && o.LookupAccount(o.SystemAccount) == nil {
+	if o.SystemAccount != "" && !o.sysExplicit && !o.OperatorMode() && o.LookupAccount(o.SystemAccount) == nil {
 		o.Accounts = append(o.Accounts, &Account{Name: o.SystemAccount})
 	}
 	for _, u := range o.Users {

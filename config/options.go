@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"net/url"
 	"time"
+
+	"github.com/nats-io/jwt/v2"
 )
 
 // Defaults, the same as nats-server v2.15.2.
@@ -105,6 +107,12 @@ type Options struct {
 
 	LeafNode LeafNodeOpts
 
+	// Operator mode: the trusted operators, the account resolver
+	// (ResolverMemory) and its preloaded account JWTs by public key.
+	Operators       []*Operator
+	Resolver        string
+	ResolverPreload map[string]*jwt.AccountClaims
+
 	// leafhub's own settings (leafhub { ... } block).
 	MetricsPrefix   string
 	ActorMetrics    bool
@@ -141,6 +149,8 @@ type User struct {
 type Account struct {
 	Name               string
 	DefaultPermissions *Permissions // applied to its users without permissions
+	// Claims is the account's JWT in operator mode (nil otherwise).
+	Claims *jwt.AccountClaims
 }
 
 // Permissions of a user.

@@ -16,6 +16,7 @@ func (o *Options) Validate() error {
 	v.limits()
 	v.auth()
 	v.systemAccount()
+	v.operator()
 	v.leafnodes()
 	v.leafhub()
 	return errorList(v.errs)

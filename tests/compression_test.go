@@ -17,18 +17,8 @@ import (
 // leafCompression reads the compression of a target's only leaf connection.
 func leafCompression(t *testing.T, s *target) string {
 	t.Helper()
-	if s.hub != nil {
-		z, err := s.hub.Leafz(leafzAll)
-		if err != nil || len(z.Leafs) != 1 {
-			t.Fatalf("leafz %+v %v", z, err)
-		}
-		return z.Leafs[0].Compression
-	}
-	z, err := s.ns.Leafz(nil)
-	if err != nil || len(z.Leafs) != 1 {
-		t.Fatalf("leafz %+v %v", z, err)
-	}
-	return z.Leafs[0].Compression
+	_, c := onlyLeaf(t, s)
+	return c
 }
 
 // TestCompressionMatrix (L-44, spec 7.2): the accept side's and the

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 )
 
@@ -21,72 +20,6 @@ func TestLeafNkeySeedRemote(t *testing.T) {
 	hub := startNATS(t, fmt.Sprintf("server_name: HUB\nauthorization { users [ {nkey: %s} ] }\nleafnodes { listen: 127.0.0.1:-1 }\n", pub))
 	startLeafhub(t, leafConf("EDGE", hub.leafPort(t), fmt.Sprintf(", nkey: %q", seed)))
 	waitLeafs(t, hub, 1)
-}
-
-// operatorSetup is a nats-server operator-mode configuration with one
-// account, and a way to issue users of it.
-type operatorSetup struct {
-	conf    string
-	account nkeys.KeyPair
-	accPub  string
-}
-
-func newOperator(t *testing.T) *operatorSetup {
-	t.Helper()
-	op, _ := nkeys.CreateOperator()
-	opPub, _ := op.PublicKey()
-	oc := jwt.NewOperatorClaims(opPub)
-	sys, _ := nkeys.CreateAccount()
-	sysPub, _ := sys.PublicKey()
-	oc.SystemAccount = sysPub
-	opJWT, err := oc.Encode(op)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, _ := nkeys.CreateAccount()
-	accPub, _ := acc.PublicKey()
-	ac := jwt.NewAccountClaims(accPub)
-	ac.Name = "EDGE_ACC"
-	accJWT, err := ac.Encode(op)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := jwt.NewAccountClaims(sysPub)
-	sc.Name = "SYS"
-	sysJWT, err := sc.Encode(op)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := fmt.Sprintf(`server_name: HUB
-operator: %s
-system_account: %s
-resolver: MEMORY
-resolver_preload: { %s: %s, %s: %s }
-leafnodes { listen: 127.0.0.1:-1 }
-`, opJWT, sysPub, accPub, accJWT, sysPub, sysJWT)
-	return &operatorSetup{conf: conf, account: acc, accPub: accPub}
-}
-
-// creds issues a user of the account (expiring at expires, or never) as a
-// .creds file's text.
-func (o *operatorSetup) creds(t *testing.T, expires time.Time) []byte {
-	t.Helper()
-	u, _ := nkeys.CreateUser()
-	upub, _ := u.PublicKey()
-	uc := jwt.NewUserClaims(upub)
-	if !expires.IsZero() {
-		uc.Expires = expires.Unix()
-	}
-	ujwt, err := uc.Encode(o.account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed, _ := u.Seed()
-	b, err := jwt.FormatUserConfig(ujwt, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // TestLeafCredsRemote (L-37, L-38): a .creds file authenticates our leaf to

@@ -10,6 +10,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nkeys"
 	"golang.org/x/crypto/bcrypt"
@@ -22,11 +23,18 @@ type Identity struct {
 	User    string // user name, nkey, or "" for anonymous/token connections
 	Account string
 	Perms   *Perms // nil: everything allowed
+	// Expires is when the user's JWT (or its connect time range) ends:
+	// the connection is then closed with User Authentication Expired.
+	// Zero: never.
+	Expires time.Time
 }
 
-// Credentials are the CONNECT fields that authenticate a connection.
+// Credentials are the CONNECT fields that authenticate a connection, and
+// the address it comes from (user JWTs may restrict it).
 type Credentials struct {
 	User, Pass, Token, Nkey, Sig string
+	JWT                          string
+	Host                         string // the peer's IP address
 }
 
 // Authenticator checks credentials against one configuration.
@@ -41,6 +49,7 @@ type Authenticator struct {
 	noAuthGlobal bool
 	required     bool
 	leaf         config.LeafNodeOpts
+	op           *operatorAuth // operator mode, else nil
 }
 
 type entry struct {
@@ -79,6 +88,10 @@ func New(opts *config.Options) *Authenticator {
 		}
 	}
 	a.required = a.user != "" || a.token != "" || len(a.users) > 0 || len(a.nkeys) > 0
+	if opts.OperatorMode() {
+		a.op = newOperatorAuth(opts)
+		a.required = true
+	}
 	return a
 }
 
@@ -96,11 +109,33 @@ func (a *Authenticator) AdvertiseAuthRequired() bool {
 }
 
 // NeedsNonce reports whether the INFO must carry a nonce to sign.
-func (a *Authenticator) NeedsNonce() bool { return len(a.nkeys) > 0 }
+func (a *Authenticator) NeedsNonce() bool { return len(a.nkeys) > 0 || a.op != nil }
+
+// OperatorMode reports whether users authenticate with JWTs.
+func (a *Authenticator) OperatorMode() bool { return a.op != nil }
 
 // Check authenticates a client connection. nonce is the nonce sent in the
 // INFO (empty if none); connType is "STANDARD" for plain clients.
 func (a *Authenticator) Check(c Credentials, nonce, connType string) (*Identity, bool) {
+	id, err := a.Authenticate(c, nonce, connType)
+	return id, err == nil
+}
+
+// Authenticate is Check with the reason of a refusal (for the log: the
+// peer only learns Authorization Violation).
+func (a *Authenticator) Authenticate(c Credentials, nonce, connType string) (*Identity, error) {
+	if a.op != nil {
+		return a.op.check(c, nonce, connType)
+	}
+	id, ok := a.checkConfigured(c, nonce, connType)
+	if !ok {
+		return nil, ErrNotAuthorized
+	}
+	return id, nil
+}
+
+// checkConfigured authenticates against the users of the configuration.
+func (a *Authenticator) checkConfigured(c Credentials, nonce, connType string) (*Identity, bool) {
 	if !a.required {
 		return &Identity{Account: GlobalAccount}, true
 	}
@@ -163,6 +198,12 @@ func (a *Authenticator) Check(c Credentials, nonce, connType string) (*Identity,
 // LEAFNODE (the user's permissions then apply to the leaf); with no
 // authentication at all, the leaf binds to leafnodes.authorization.account.
 func (a *Authenticator) CheckLeaf(c Credentials, nonce string) (*Identity, bool) {
+	id, err := a.AuthenticateLeaf(c, nonce)
+	return id, err == nil
+}
+
+// AuthenticateLeaf is CheckLeaf with the reason of a refusal.
+func (a *Authenticator) AuthenticateLeaf(c Credentials, nonce string) (*Identity, error) {
 	ln := &a.leaf
 	acc := ln.Account
 	if acc == "" {
@@ -171,14 +212,14 @@ func (a *Authenticator) CheckLeaf(c Credentials, nonce string) (*Identity, bool)
 	switch {
 	case ln.Username != "":
 		if c.User == ln.Username && ComparePasswords(ln.Password, c.Pass) {
-			return &Identity{User: c.User, Account: acc}, true
+			return &Identity{User: c.User, Account: acc}, nil
 		}
-		return nil, false
+		return nil, ErrNotAuthorized
 	case ln.Nkey != "":
 		if c.Nkey == ln.Nkey && verifyNonce(c.Nkey, c.Sig, nonce) {
-			return &Identity{User: c.Nkey, Account: acc}, true
+			return &Identity{User: c.Nkey, Account: acc}, nil
 		}
-		return nil, false
+		return nil, ErrNotAuthorized
 	case len(ln.Users) > 0:
 		for _, u := range ln.Users {
 			if u.Username == c.User && ComparePasswords(u.Password, c.Pass) {
@@ -186,14 +227,14 @@ func (a *Authenticator) CheckLeaf(c Credentials, nonce string) (*Identity, bool)
 				if ua == "" {
 					ua = GlobalAccount
 				}
-				return &Identity{User: u.Username, Account: ua}, true
+				return &Identity{User: u.Username, Account: ua}, nil
 			}
 		}
-		return nil, false
+		return nil, ErrNotAuthorized
 	case !a.required:
-		return &Identity{Account: acc}, true
+		return &Identity{Account: acc}, nil
 	}
-	return a.Check(c, nonce, "LEAFNODE")
+	return a.Authenticate(c, nonce, "LEAFNODE")
 }
 
 func typeAllowed(types map[string]bool, t string) bool {

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/leafhub/leafhub/actors/account"
+	"github.com/leafhub/leafhub/actors/auth"
 	"github.com/leafhub/leafhub/actors/route"
 	"github.com/leafhub/leafhub/protocol"
 )
@@ -211,4 +212,26 @@ func failReason(r route.FailReason) CloseReason {
 // jitter adds up to 20 % to d, as nats-server does for the first PING.
 func jitter(d time.Duration) time.Duration {
 	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
+// credentials are the CONNECT fields that authenticate, and the peer's IP.
+func credentials(ci *protocol.ConnectInfo, st *State) auth.Credentials {
+	return auth.Credentials{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig,
+		JWT: ci.JWT, Host: st.Remote.Addr().String()}
+}
+
+// armExpiry sets t (the auth timer, idle once CONNECT is in) to fire when
+// the identity's JWT expires.
+func armExpiry(c actor.Context, t *timer, id *auth.Identity) {
+	if id.Expires.IsZero() {
+		return
+	}
+	t.arm(c.ActorSystem().Root, c.Self(), tickExpired, max(time.Until(id.Expires), 0))
+}
+
+// expired closes a connection whose user JWT expired, as nats-server does.
+func (b *base) expired(c actor.Context) {
+	b.log.Debug("user authentication expired")
+	b.sendErr(protocol.ErrTextUserAuthExpired)
+	b.close(c, AuthenticationExpired)
 }

@@ -4,6 +4,7 @@ import (
 	crand "crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -185,13 +186,13 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 		return
 	}
 	a.authTimer.stop()
-	creds := auth.Credentials{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig}
-	id, ok := a.env.Auth.Check(creds, a.nonce, "STANDARD")
-	if ok && (ci.Account != "" || ci.NewAccount) {
-		ok = false
+	creds := credentials(&ci, a.st)
+	id, err := a.env.Auth.Authenticate(creds, a.nonce, "STANDARD")
+	if err == nil && (ci.Account != "" || ci.NewAccount) {
+		err = errors.New("CONNECT names an account (account, new_account)")
 	}
-	if !ok {
-		a.log.Debug("authorization violation", zap.String("user", ci.User))
+	if err != nil {
+		a.log.Debug("authorization violation", zap.String("user", ci.User), zap.Error(err))
 		a.sendErr(protocol.ErrTextAuthViolation)
 		a.close(c, AuthenticationViolation)
 		return
@@ -218,6 +219,7 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 		a.bind(c, ref)
 	}
 	a.connected = true
+	armExpiry(c, &a.authTimer, id)
 	a.verbose = ci.Verbose
 	a.perms = id.Perms
 	a.readerPerms.Store(id.Perms)
@@ -338,6 +340,10 @@ func (a *client) onTick(c actor.Context, m *tick) {
 		if a.authTimer.current(m) && !a.connected {
 			a.sendErr(protocol.ErrTextAuthTimeout)
 			a.close(c, AuthenticationTimeout)
+		}
+	case tickExpired:
+		if a.authTimer.current(m) {
+			a.expired(c)
 		}
 	case tickPing:
 		if !a.pingTimer.current(m) {

@@ -90,6 +90,7 @@ const (
 	tickPing tickKind = iota
 	tickAuth
 	tickConnectInfo
+	tickExpired // the user's JWT (or connect time range) ended
 )
 
 // timer is a restartable timer that sends a tick to its actor.

@@ -263,14 +263,16 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 		return fail
 	}
 	l.authTimer.stop()
-	l.creds = auth.Credentials{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig}
-	id, ok := l.env.Auth.CheckLeaf(l.creds, l.nonce)
+	l.creds = credentials(&ci, l.st)
+	id, err := l.env.Auth.AuthenticateLeaf(l.creds, l.nonce)
 	ref := (*AccountRef)(nil)
-	if ok {
-		ref = l.env.Accounts[id.Account]
+	if err == nil {
+		if ref = l.env.Accounts[id.Account]; ref == nil {
+			err = fmt.Errorf("account %s is not running", id.Account)
+		}
 	}
-	if !ok || ref == nil {
-		l.log.Debug("leafnode authorization violation", zap.String("user", ci.User))
+	if err != nil {
+		l.log.Debug("leafnode authorization violation", zap.String("user", ci.User), zap.Error(err))
 		return l.refuse(c, protocol.ErrTextAuthViolation, AuthenticationViolation)
 	}
 	switch {
@@ -315,6 +317,7 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 	l.perms = newLeafPerms(id.Perms, ci.DenyPub, sys, l.hubRole)
 	l.readerPerms.Store(l.perms)
 	l.setLeaf(ref)
+	armExpiry(c, &l.authTimer, id)
 	l.st.meta.Store(&Meta{Name: ci.Name, Version: ci.Version, User: id.User, Account: ref.Route.Name})
 
 	info := l.env.LeafInfo
@@ -772,6 +775,10 @@ func (l *leaf) onTick(c actor.Context, m *tick) {
 		if l.authTimer.current(m) && l.state == leafWaitConnect {
 			l.sendErr(protocol.ErrTextAuthTimeout)
 			l.close(c, AuthenticationTimeout)
+		}
+	case tickExpired:
+		if l.authTimer.current(m) {
+			l.expired(c)
 		}
 	case tickConnectInfo:
 		if l.infoTimer.current(m) && l.state == leafWaitConnectInfo {

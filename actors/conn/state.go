@@ -44,6 +44,7 @@ const (
 	MissingAccount
 	MinimumVersionRequired
 	TLSHandshakeError
+	AuthenticationExpired
 )
 
 var reasonText = [...]string{
@@ -73,6 +74,7 @@ var reasonText = [...]string{
 	MissingAccount:              "Missing Account",
 	MinimumVersionRequired:      "Minimum Version Required",
 	TLSHandshakeError:           "TLS Handshake Failure",
+	AuthenticationExpired:       "Authentication Expired",
 }
 
 func (r CloseReason) String() string {

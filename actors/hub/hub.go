@@ -54,7 +54,7 @@ const Version = "0.1.0"
 // CompatVersion is the nats-server release whose behaviour leafhub
 // implements; INFO and /varz advertise it as "version" so that clients and
 // tools that check server versions treat leafhub as that server.
-const CompatVersion = "2.15.2"
+const CompatVersion = config.CompatVersion
 
 // askTimeout bounds every request monitoring sends to an actor.
 const askTimeout = 2 * time.Second

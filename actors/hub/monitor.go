@@ -36,6 +36,10 @@ func (s *Server) Varz() *monitor.Varz {
 		SlowConsumersStats:   &monitor.SlowConsumersStats{},
 		StaleConnectionStats: &monitor.StaleConnectionStats{},
 	}
+	for _, op := range o.Operators {
+		v.TrustedOperatorsJWT = append(v.TrustedOperatorsJWT, op.JWT)
+		v.TrustedOperatorsClaim = append(v.TrustedOperatorsClaim, op.Claims)
+	}
 	if a, ok := s.MonitorAddr().(*net.TCPAddr); ok {
 		v.HTTPPort = a.Port
 	}

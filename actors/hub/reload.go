@@ -2,6 +2,7 @@ package hub
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 
@@ -67,6 +68,9 @@ func reloadable(old, o *config.Options) error {
 		return fmt.Errorf("config reload not supported for server_name: restart leafhub")
 	case old.LeafNode.Host != o.LeafNode.Host || old.LeafNode.Port != o.LeafNode.Port:
 		return fmt.Errorf("config reload not supported for leafnodes listen: restart leafhub")
+	case !reflect.DeepEqual(operatorJWTs(old), operatorJWTs(o)) || old.Resolver != o.Resolver ||
+		!reflect.DeepEqual(old.ResolverPreload, o.ResolverPreload):
+		return fmt.Errorf("config reload not supported for operator, resolver or resolver_preload: restart leafhub")
 	case old.SystemAccount != o.SystemAccount || old.NoSystemAccount != o.NoSystemAccount:
 		return fmt.Errorf("config reload not supported for system_account: restart leafhub")
 	case (len(old.LeafNode.Remotes) > 0) != (len(o.LeafNode.Remotes) > 0):
@@ -174,4 +178,13 @@ func (s *Server) startAccount(name string) error {
 func (s *Server) Options() (*config.Options, error) {
 	o, _ := s.current()
 	return o, nil
+}
+
+// operatorJWTs are the trusted operators' JWTs.
+func operatorJWTs(o *config.Options) []string {
+	var out []string
+	for _, op := range o.Operators {
+		out = append(out, op.JWT)
+	}
+	return out
 }
