@@ -270,7 +270,6 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"leafnodes {\n  write_timeout: retry\n}", 2, "leafnodes.write_timeout", unsupportedReason},
 		{"leafnodes { authorization {\n  proxy_required: true\n} }", 2, "leafnodes.authorization.proxy_required", unsupportedReason},
 		{"leafnodes { authorization { users [\n  {user: a, password: b, proxy_required: true}\n] } }", 2, "leafnodes.authorization.users[0].proxy_required", unsupportedReason},
-		{remote(`proxy: {url: "http://p:3128"}`), 3, r + ".proxy", unsupportedReason},
 		{remote(`ws_compression: true`), 3, r + ".ws_compression", unsupportedReason},
 		{remote(`websocket_compress: false`), 3, r + ".websocket_compress", unsupportedReason},
 		{remote(`ws_no_masking: true`), 3, r + ".ws_no_masking", unsupportedReason},

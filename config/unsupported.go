@@ -116,7 +116,6 @@ var unsupportedLeafUser = map[string]bool{
 
 // unsupportedRemote are keys of a leafnodes.remotes entry (parsed).
 var unsupportedRemote = map[string]bool{
-	"proxy":                     true,
 	"ws_compression":            true,
 	"ws_compress":               true,
 	"websocket_compression":     true,

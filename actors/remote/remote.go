@@ -227,12 +227,18 @@ func (a *Actor) dial(c actor.Context) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
-	timeout := a.cfg.Opts.DialTimeout
+	timeout, proxy := a.cfg.Opts.DialTimeout, a.cfg.Opts.Proxy
 	a.dialWG.Add(1)
 	go func() {
 		defer a.dialWG.Done()
-		d := net.Dialer{Timeout: timeout}
-		nc, err := d.DialContext(ctx, "tcp", u.Host)
+		var nc net.Conn
+		var err error
+		if proxy != nil {
+			nc, err = dialProxy(ctx, proxy, u.Host)
+		} else {
+			d := net.Dialer{Timeout: timeout}
+			nc, err = d.DialContext(ctx, "tcp", u.Host)
+		}
 		if err == nil {
 			a.slot.Store(&dialed{conn: nc, url: u})
 		}
