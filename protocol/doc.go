@@ -18,6 +18,11 @@
 //     each spelled once; [ErrText] maps a parser error to the text to send.
 //   - [ValidSubject], [SubjectMatches], [SubjectIsSubset] and
 //     [SubjectsCollide] implement the subject rules (tokens, `*`, `>`).
+//   - [NegotiateCompression] and [AutoLevel] settle a leaf link's S2 level.
+//   - WebSocket: [AcceptWS] and [CheckWSResponse] run the two sides of the
+//     HTTP upgrade (the caller parses the HTTP), [WSReader] turns frames
+//     into the byte stream the Parser reads, [WSWriter] frames outgoing
+//     batches.
 //
 // Every error a Parser returns means the connection must be closed; [ErrText]
 // tells whether an -ERR line goes out first.
