@@ -22,6 +22,14 @@ func (o *Options) Clone() *Options {
 	c.DefaultPermissions = o.DefaultPermissions.clone()
 	c.Warnings = cloneStrings(o.Warnings)
 	c.LeafNode = o.LeafNode.clone()
+	c.Websocket.TLS = o.Websocket.TLS.clone()
+	c.Websocket.AllowedOrigins = cloneStrings(o.Websocket.AllowedOrigins)
+	if o.Websocket.Headers != nil {
+		c.Websocket.Headers = make(map[string]string, len(o.Websocket.Headers))
+		for k, v := range o.Websocket.Headers {
+			c.Websocket.Headers[k] = v
+		}
+	}
 	// positions and the decoded JWT claims (Operators, ResolverPreload,
 	// Account.Claims) are never modified after Load, so they are shared.
 	return &c

@@ -32,6 +32,7 @@ var diffKeys = []struct {
 	{"no_system_account", func(o *Options) any { return o.NoSystemAccount }},
 	{"operator", func(o *Options) any { return []any{o.Operators, o.Resolver, o.ResolverPreload} }},
 	{"leafnodes", func(o *Options) any { return o.LeafNode }},
+	{"websocket", func(o *Options) any { return o.Websocket }},
 	{"leafhub", func(o *Options) any { return []any{o.MetricsPrefix, o.ActorMetrics, o.PerActorMetrics} }},
 }
 

@@ -270,13 +270,8 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"leafnodes {\n  write_timeout: retry\n}", 2, "leafnodes.write_timeout", unsupportedReason},
 		{"leafnodes { authorization {\n  proxy_required: true\n} }", 2, "leafnodes.authorization.proxy_required", unsupportedReason},
 		{"leafnodes { authorization { users [\n  {user: a, password: b, proxy_required: true}\n] } }", 2, "leafnodes.authorization.users[0].proxy_required", unsupportedReason},
-		{remote(`ws_compression: true`), 3, r + ".ws_compression", unsupportedReason},
-		{remote(`websocket_compress: false`), 3, r + ".websocket_compress", unsupportedReason},
-		{remote(`ws_no_masking: true`), 3, r + ".ws_no_masking", unsupportedReason},
 		{remote(`jetstream_cluster_migrate: true`), 3, r + ".jetstream_cluster_migrate", unsupportedReason},
 		{remote(`js_cluster_migrate: {leader_migrate_delay: "1s"}`), 3, r + ".js_cluster_migrate", unsupportedReason},
-		{"leafnodes { remotes: [\n  {url: \"ws://h:8080\"}\n] }", 2, r + ".url", `url scheme "ws" (websocket) ` + unsupportedReason},
-		{"leafnodes { remotes: [\n  {urls: [\"wss://h:8443\"]}\n] }", 2, r + ".urls", `url scheme "wss" (websocket) ` + unsupportedReason},
 	})
 	// Compression off / not supported are fine.
 	for _, c := range []string{"off", "false", "disabled", "\"not supported\"", "not_supported"} {

@@ -450,7 +450,6 @@ func (l *loader) remote(r *RemoteLeafOpts, fields []*field, path string) {
 		}
 	}
 	l.checkUnsupported(unsupportedRemote, seen)
-	l.checkRemoteURLs(r, seen)
 }
 
 // remoteURLs parses url/urls: a string (added) or an array (replacing).

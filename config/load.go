@@ -298,6 +298,8 @@ func (l *loader) top(o *Options, f *field) {
 		if !leafnodesImplemented {
 			l.errorf(n, path, "%s", unsupportedReason)
 		}
+	case "websocket", "ws":
+		l.websocket(o, n, path)
 	case "leafhub":
 		l.leafhub(o, n, path)
 	default:

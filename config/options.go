@@ -105,7 +105,8 @@ type Options struct {
 	// permissions; they are already applied to its users that have none.
 	DefaultPermissions *Permissions
 
-	LeafNode LeafNodeOpts
+	LeafNode  LeafNodeOpts
+	Websocket WebsocketOpts
 
 	// Operator mode: the trusted operators, the account resolver
 	// (ResolverMemory) and its preloaded account JWTs by public key.

@@ -1,7 +1,5 @@
 package config
 
-import "strings"
-
 // unsupportedReason is the reason given for settings nats-server knows but
 // leafhub does not implement yet.
 const unsupportedReason = "unsupported by leafhub (not implemented yet)"
@@ -57,8 +55,6 @@ var unsupportedTop = map[string]bool{
 	"trusted_keys":             true,
 	"connect_error_reports":    true,
 	"reconnect_error_reports":  true,
-	"websocket":                true,
-	"ws":                       true,
 	"mqtt":                     true,
 	"server_tags":              true,
 	"server_metadata":          true,
@@ -116,12 +112,6 @@ var unsupportedLeafUser = map[string]bool{
 
 // unsupportedRemote are keys of a leafnodes.remotes entry (parsed).
 var unsupportedRemote = map[string]bool{
-	"ws_compression":            true,
-	"ws_compress":               true,
-	"websocket_compression":     true,
-	"websocket_compress":        true,
-	"ws_no_masking":             true,
-	"websocket_no_masking":      true,
 	"jetstream_cluster_migrate": true,
 	"js_cluster_migrate":        true,
 }
@@ -137,12 +127,6 @@ var unsupportedTLS = map[string]bool{
 	"ocsp_peer":               true,
 }
 
-// unsupportedURLSchemes are remote URL schemes not implemented yet.
-var unsupportedURLSchemes = map[string]bool{
-	"ws":  true,
-	"wss": true,
-}
-
 // seenKey is a key met while parsing a block, kept for the unsupported
 // check that runs after the block is parsed.
 type seenKey struct {
@@ -155,21 +139,6 @@ func (l *loader) checkUnsupported(table map[string]bool, seen []seenKey) {
 	for _, s := range seen {
 		if table[s.f.lkey] {
 			l.unsupported(s.f.node, s.path)
-		}
-	}
-}
-
-// checkRemoteURLs reports remote URLs whose scheme is not implemented yet.
-func (l *loader) checkRemoteURLs(r *RemoteLeafOpts, seen []seenKey) {
-	for _, s := range seen {
-		if s.f.lkey != "url" && s.f.lkey != "urls" {
-			continue
-		}
-		for _, u := range r.URLs {
-			if unsupportedURLSchemes[strings.ToLower(u.Scheme)] {
-				l.errorf(s.f.node, s.path, "url scheme %q (websocket) %s", u.Scheme, unsupportedReason)
-				return
-			}
 		}
 	}
 }

@@ -18,6 +18,7 @@ func (o *Options) Validate() error {
 	v.systemAccount()
 	v.operator()
 	v.leafnodes()
+	v.websocket()
 	v.leafhub()
 	return errorList(v.errs)
 }

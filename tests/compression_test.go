@@ -2,7 +2,6 @@ package tests
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/s2"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 )
 
@@ -59,17 +57,7 @@ func TestCompressionMatrix(t *testing.T) {
 					t.Errorf("leaf side compression %q, want %q", got, tc.leafLevel)
 				}
 				hc, lc, down, up := twoWay(t, hub, leaf, "z")
-				big := bytes.Repeat([]byte("compressible "), 50000)
-				for _, p := range [][]byte{[]byte("small"), big} {
-					_ = hc.Publish("z.down", p)
-					_ = lc.Publish("z.up", p)
-					for _, sub := range []*nats.Subscription{down, up} {
-						m, err := sub.NextMsg(5 * time.Second)
-						if err != nil || !bytes.Equal(m.Data, p) {
-							t.Fatalf("%s: %d bytes, %v", sub.Subject, len(m.Data), err)
-						}
-					}
-				}
+				exchangeBoth(t, hc, lc, down, up)
 			})
 		}
 	}

@@ -26,6 +26,7 @@ type target struct {
 	url     string // nats://127.0.0.1:port
 	addr    string // host:port of the client listener
 	monitor string // http://127.0.0.1:port, or "" when off
+	ws      string // ws://127.0.0.1:port (or wss://), or "" when off
 	hub     *hub.Server
 	ns      *natsserver.Server
 }
@@ -71,6 +72,13 @@ func startLeafhubWith(t testing.TB, conf string, adjust func(*hub.Server)) *targ
 	if a := s.MonitorAddr(); a != nil {
 		tg.monitor = "http://" + a.String()
 	}
+	if a := s.WebsocketAddr(); a != nil {
+		scheme := "ws://"
+		if opts.Websocket.TLS != nil {
+			scheme = "wss://"
+		}
+		tg.ws = scheme + a.String()
+	}
 	return tg
 }
 
@@ -99,6 +107,9 @@ func startNATS(t testing.TB, conf string) *target {
 	tg := &target{name: "nats-server", url: "nats://" + addr, addr: addr, ns: s}
 	if a := s.MonitorAddr(); a != nil {
 		tg.monitor = "http://" + a.String()
+	}
+	if opts.Websocket.Port != 0 {
+		tg.ws = s.WebsocketURL()
 	}
 	return tg
 }

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 	"time"
@@ -211,4 +212,22 @@ func twoWay(t testing.TB, top, bottom *target, prefix string) (tc, bc *nats.Conn
 	waitInterest(t, top, prefix+".down", true)
 	waitInterest(t, bottom, prefix+".up", true)
 	return tc, bc, down, up
+}
+
+// exchangeBoth publishes a small and a large (compressible) payload from
+// top to subject down, and from bottom to subject up, and checks that
+// the down and up subscriptions each receive them intact.
+func exchangeBoth(t testing.TB, top, bottom *nats.Conn, down, up *nats.Subscription) {
+	t.Helper()
+	big := bytes.Repeat([]byte("compressible "), 50000)
+	for _, p := range [][]byte{[]byte("small"), big} {
+		_ = top.Publish(down.Subject, p)
+		_ = bottom.Publish(up.Subject, p)
+		for _, sub := range []*nats.Subscription{down, up} {
+			m, err := sub.NextMsg(5 * time.Second)
+			if err != nil || !bytes.Equal(m.Data, p) {
+				t.Fatalf("%s: %d bytes, %v", sub.Subject, len(m.Data), err)
+			}
+		}
+	}
 }

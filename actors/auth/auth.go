@@ -197,13 +197,13 @@ func (a *Authenticator) checkConfigured(c Credentials, nonce, connType string) (
 // users list; otherwise client authentication with connection type
 // LEAFNODE (the user's permissions then apply to the leaf); with no
 // authentication at all, the leaf binds to leafnodes.authorization.account.
-func (a *Authenticator) CheckLeaf(c Credentials, nonce string) (*Identity, bool) {
-	id, err := a.AuthenticateLeaf(c, nonce)
+func (a *Authenticator) CheckLeaf(c Credentials, nonce, connType string) (*Identity, bool) {
+	id, err := a.AuthenticateLeaf(c, nonce, connType)
 	return id, err == nil
 }
 
 // AuthenticateLeaf is CheckLeaf with the reason of a refusal.
-func (a *Authenticator) AuthenticateLeaf(c Credentials, nonce string) (*Identity, error) {
+func (a *Authenticator) AuthenticateLeaf(c Credentials, nonce, connType string) (*Identity, error) {
 	ln := &a.leaf
 	acc := ln.Account
 	if acc == "" {
@@ -234,7 +234,7 @@ func (a *Authenticator) AuthenticateLeaf(c Credentials, nonce string) (*Identity
 	case !a.required:
 		return &Identity{Account: acc}, nil
 	}
-	return a.Authenticate(c, nonce, "LEAFNODE")
+	return a.Authenticate(c, nonce, connType)
 }
 
 func typeAllowed(types map[string]bool, t string) bool {

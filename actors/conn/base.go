@@ -190,10 +190,18 @@ func (b *base) close(c actor.Context, r CloseReason) {
 func (b *base) shutdown() {
 	b.pingTimer.stop()
 	b.st.setReason(ServerShutdown)
+	c := b.netConn
+	if b.stream != nil {
+		if w := b.stream.ws.Load(); w != nil {
+			// A WebSocket ends with a close frame saying why.
+			w.setReason(b.st.Reason().String())
+			c = w
+		}
+	}
 	if b.io != nil {
-		b.io.shutdown(b.netConn)
+		b.io.shutdown(c)
 	} else {
-		_ = b.netConn.Close()
+		_ = c.Close()
 	}
 	b.st.stop.Store(time.Now().UnixNano())
 }

@@ -152,7 +152,11 @@ func (a *client) start(c actor.Context) {
 		return
 	}
 	r := newReader(a, root, self)
-	if t := a.env.ClientTLS; t != nil {
+	if a.stream.ws.Load() != nil {
+		// WebSocket: any TLS ran before the HTTP upgrade.
+		info.TLSRequired, info.TLSAvailable, info.TLSVerify = false, false, false
+		a.queueInfo(&info)
+	} else if t := a.env.ClientTLS; t != nil {
 		// The reader sends the INFO and runs the handshake before reading.
 		r.serverTLS = t
 		r.info, _ = protocol.AppendInfo(nil, &info)
@@ -187,7 +191,7 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 	}
 	a.authTimer.stop()
 	creds := credentials(&ci, a.st)
-	id, err := a.env.Auth.Authenticate(creds, a.nonce, "STANDARD")
+	id, err := a.env.Auth.Authenticate(creds, a.nonce, a.connType())
 	if err == nil && (ci.Account != "" || ci.NewAccount) {
 		err = errors.New("CONNECT names an account (account, new_account)")
 	}
@@ -259,7 +263,7 @@ func (a *client) reconfigure(c actor.Context, env *Env) {
 	if !a.connected {
 		return
 	}
-	id, ok := env.Auth.Check(a.creds, a.nonce, "STANDARD")
+	id, ok := env.Auth.Check(a.creds, a.nonce, a.connType())
 	if !ok {
 		a.sendErr(protocol.ErrTextAuthViolation)
 		a.close(c, AuthenticationViolation)
@@ -378,4 +382,12 @@ func newNonce() string {
 	var b [11]byte
 	_, _ = crand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// connType is the connection type users' allowed_connection_types name.
+func (a *client) connType() string {
+	if a.stream.ws.Load() != nil {
+		return "WEBSOCKET"
+	}
+	return "STANDARD"
 }

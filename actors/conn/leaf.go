@@ -220,19 +220,35 @@ func (l *leaf) start(c actor.Context) {
 		info := l.env.LeafInfo
 		info.ClientID = l.st.CID
 		info.Nonce = l.nonce
-		if t := l.env.LeafTLS; t != nil {
+		ws := l.stream.ws.Load() != nil
+		if l.stream.deflate() {
+			// No S2 over a compressing WebSocket (nats-server: off).
+			info.Compression = ""
+			off := protocol.CompressOff
+			l.comp.settled = off
+			l.st.compression.Store(&off)
+		}
+		if t := l.env.LeafTLS; t != nil && !ws {
 			r.serverTLS = t
 			r.info, _ = protocol.AppendInfo(nil, &info)
 		} else {
 			l.queueInfo(&info)
 		}
 		r.parser.RequireConnect = true
-		r.parser.AllowInfo = protocol.NeedsNegotiation(l.comp.mode)
+		r.parser.AllowInfo = protocol.NeedsNegotiation(l.comp.mode) && !l.stream.deflate()
 		l.authTimer.arm(root, self, tickAuth, opts.LeafNode.AuthTimeout)
 	} else {
 		l.state = leafWaitInfo
 		r.firstRead = l.remote.Opts.FirstInfoTimeout
-		if t := l.remote.Opts.TLS; t != nil && t.HandshakeFirst {
+		if l.remote.Opts.Websocket() {
+			d, err := l.wsDial()
+			if err != nil {
+				l.log.Error("remote TLS configuration", zap.Error(err))
+				l.close(c, TLSHandshakeError)
+				return
+			}
+			r.wsDial, l.tlsDone, r.holdReady = d, true, true
+		} else if t := l.remote.Opts.TLS; t != nil && t.HandshakeFirst {
 			cfg, err := ClientTLS(t, l.remote.URL.Hostname())
 			if err != nil {
 				l.log.Error("remote TLS configuration", zap.Error(err))
@@ -264,7 +280,7 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 	}
 	l.authTimer.stop()
 	l.creds = credentials(&ci, l.st)
-	id, err := l.env.Auth.AuthenticateLeaf(l.creds, l.nonce)
+	id, err := l.env.Auth.AuthenticateLeaf(l.creds, l.nonce, l.connType())
 	ref := (*AccountRef)(nil)
 	if err == nil {
 		if ref = l.env.Accounts[id.Account]; ref == nil {
@@ -449,6 +465,9 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 			return fail
 		}
 		result, err := protocol.NegotiateCompression(l.comp.mode, si.Compression)
+		if l.stream.deflate() {
+			result, err = protocol.CompressOff, nil // the WebSocket compresses
+		}
 		if err != nil {
 			return l.refuse(c, protocol.UnsupportedCompressionText(si.Compression), ProtocolViolation)
 		}
@@ -457,7 +476,7 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 			// ways; the hub's next, compressed INFO continues the handshake.
 			info := protocol.ServerInfo{ClientID: l.st.CID, Compression: l.comp.advertised()}
 			l.queueInfo(&info)
-			l.ep.Out.SwitchEncoder(l.comp.enc)
+			l.ep.Out.SwitchEncoder(l.s2Out())
 			l.state = leafWaitCompressedInfo
 			l.st.compression.Store(&level)
 			return &leafVerdict{ok: true, tls: tlsCfg, tlsTime: tlsTime, s2: true, comp: &l.comp}
@@ -577,7 +596,7 @@ func (l *leaf) acceptCompression(c actor.Context, si *protocol.ServerInfo) *leaf
 		l.st.compression.Store(&result)
 		return &leafVerdict{ok: true}
 	}
-	l.ep.Out.SwitchEncoder(l.comp.enc)
+	l.ep.Out.SwitchEncoder(l.s2Out())
 	info := l.env.LeafInfo
 	info.ClientID = l.st.CID
 	info.Nonce = l.nonce
@@ -608,7 +627,7 @@ func (l *leaf) reconfigure(c actor.Context, env *Env) {
 	if l.remote != nil || l.acc == nil {
 		return
 	}
-	id, ok := env.Auth.CheckLeaf(l.creds, l.nonce)
+	id, ok := env.Auth.CheckLeaf(l.creds, l.nonce, l.connType())
 	if !ok {
 		l.sendErr(protocol.ErrTextAuthViolation)
 		l.close(c, AuthenticationViolation)
@@ -810,4 +829,41 @@ func redactURL(u *url.URL) string {
 		return ""
 	}
 	return u.Redacted()
+}
+
+// connType is the connection type users' allowed_connection_types name.
+func (l *leaf) connType() string {
+	if l.stream.ws.Load() != nil {
+		return "LEAFNODE_WS"
+	}
+	return "LEAFNODE"
+}
+
+// wsDial is the WebSocket upgrade of a ws:// or wss:// remote: TLS first
+// for wss:// or a remote with a tls block, the exchange bounded by the
+// first INFO timeout.
+func (l *leaf) wsDial() (*wsDial, error) {
+	o := l.remote.Opts
+	d := &wsDial{url: l.remote.URL, timeout: o.FirstInfoTimeout,
+		opts: protocol.WSDialOptions{Compression: o.WSCompression, NoMasking: o.WSNoMasking}}
+	if o.TLS != nil || strings.EqualFold(l.remote.URL.Scheme, "wss") {
+		cfg, err := ClientTLS(o.TLS, l.remote.URL.Hostname())
+		if err != nil {
+			return nil, err
+		}
+		d.tls, d.tlsTime = cfg, config.DefaultTLSTimeout
+		if o.TLS != nil && o.TLS.Timeout > 0 {
+			d.tlsTime = o.TLS.Timeout
+		}
+	}
+	return d, nil
+}
+
+// s2Out is the outbound encoder that switches the link to S2: over the
+// socket, or, on a WebSocket, between the socket and the frames.
+func (l *leaf) s2Out() route.Encoder {
+	if w := l.stream.ws.Load(); w != nil {
+		return &wsS2{ws: w, s2: l.comp.enc}
+	}
+	return l.comp.enc
 }

@@ -59,6 +59,7 @@ type readerCore struct {
 	info      []byte
 	clientTLS *tls.Config
 	tlsTime   time.Duration
+	wsDial    *wsDial // a soliciting leaf's WebSocket upgrade
 	holdReady bool
 
 	// src is what the reader reads: the stream, or an S2 decoder over it
@@ -113,6 +114,11 @@ func newReader(a *client, root *actor.RootContext, self *actor.PID) *reader {
 func (r *readerCore) run(h protocol.Handler) {
 	defer r.io.rwg.Done()
 	if err := r.setUp(); err != nil {
+		var ue *wsUpgradeError
+		if errors.As(err, &ue) {
+			r.readFailed(err)
+			return
+		}
 		r.st.peerErr.Store(ptr(err.Error()))
 		r.done(TLSHandshakeError, "")
 		return
@@ -135,7 +141,11 @@ func (r *readerCore) run(h protocol.Handler) {
 				// The peer writes S2 from the byte after the line that
 				// switched; it wrote nothing more before our answer.
 				r.switchS2 = false
-				r.src = s2.NewReader(r.stream.conn)
+				if w := r.stream.ws.Load(); w != nil {
+					w.readS2() // S2 under the frames, as nats-server
+				} else {
+					r.src = s2.NewReader(r.stream.conn)
+				}
 			}
 			if perr != nil {
 				r.failed(perr)
@@ -174,6 +184,12 @@ func (r *readerCore) setUp() error {
 		if err := r.stream.upgrade(r.clientTLS, false, r.tlsTime); err != nil {
 			return err
 		}
+	case r.wsDial != nil:
+		c, err := r.wsDial.upgrade(r.stream.raw)
+		if err != nil {
+			return &wsUpgradeError{err}
+		}
+		r.stream.useWS(c.(*wsConn))
 	}
 	if !r.holdReady {
 		r.stream.markReady()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,10 +20,30 @@ type stream struct {
 	conn  net.Conn // what reader and writer use; set by the reader before ready
 	ready chan struct{}
 	once  sync.Once
+	// ws is the WebSocket over the socket, once there is one (accepted on
+	// the websocket port, or upgraded by a soliciting leaf's reader).
+	ws atomic.Pointer[wsConn]
 }
 
 func newStream(c net.Conn) *stream {
-	return &stream{raw: c, conn: c, ready: make(chan struct{})}
+	s := &stream{raw: c, conn: c, ready: make(chan struct{})}
+	if w, ok := c.(*wsConn); ok {
+		s.ws.Store(w)
+	}
+	return s
+}
+
+// useWS makes an upgraded WebSocket the stream (reader, before ready).
+func (s *stream) useWS(w *wsConn) {
+	s.conn = w
+	s.ws.Store(w)
+}
+
+// deflate reports permessage-deflate on the stream's WebSocket: then S2 is
+// not layered on top (nats-server settles such links on "off").
+func (s *stream) deflate() bool {
+	w := s.ws.Load()
+	return w != nil && w.compress
 }
 
 func (s *stream) markReady() { s.once.Do(func() { close(s.ready) }) }

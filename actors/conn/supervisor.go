@@ -89,6 +89,12 @@ func (s *Supervisor) Receive(c actor.Context) {
 		s.accept(c, m.Conn)
 	case *AcceptLeaf:
 		s.spawnLeaf(c, m.Conn, nil)
+	case *AcceptWS:
+		if m.Leaf {
+			s.spawnLeaf(c, m.Conn, nil)
+		} else {
+			s.accept(c, m.Conn)
+		}
 	case *SpawnLeaf:
 		pid, st := s.spawnLeaf(c, m.Conn, m.Remote)
 		c.Respond(&LeafSpawned{PID: pid, State: st})

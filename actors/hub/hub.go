@@ -84,6 +84,7 @@ type Server struct {
 
 	clientLn net.Listener
 	leafLn   net.Listener
+	wsLn     net.Listener
 	mon      *monitor.Server
 	prom     *prometheus.Registry
 	metrics  *actorMetrics
@@ -194,6 +195,9 @@ func (s *Server) Start() (err error) {
 		return err
 	}
 	if err = s.startLeafListener(); err != nil {
+		return err
+	}
+	if err = s.startWebsocketListener(); err != nil {
 		return err
 	}
 

@@ -1,8 +1,10 @@
 package hub
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
+	"net/http"
 	"sort"
 	"strconv"
 	"time"
@@ -203,4 +205,53 @@ func (s *Server) leafVarz(o *config.Options) monitor.LeafNodeOptsVarz {
 		v.Remotes = append(v.Remotes, rv)
 	}
 	return v
+}
+
+// startWebsocketListener opens the websocket port when one is configured:
+// NATS clients, and leafnode connections at the /leafnode path.
+func (s *Server) startWebsocketListener() error {
+	w := &s.opts.Websocket
+	if !w.Enabled() {
+		return nil
+	}
+	addr := net.JoinHostPort(w.Host, strconv.Itoa(max(w.Port, 0)))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen for websocket connections on %s: %w (change websocket.port or listen in the config)", addr, err)
+	}
+	scheme := "ws"
+	if w.TLS != nil {
+		cfg, err := conn.ServerTLS(w.TLS)
+		if err != nil {
+			_ = l.Close()
+			return fmt.Errorf("websocket TLS: %w", err)
+		}
+		l, scheme = tls.NewListener(l, cfg), "wss"
+	}
+	s.wsLn = l
+	log := s.log.With(zap.String("listener", "websocket"))
+	srv := &http.Server{
+		Handler:     conn.WSHandler(w, s.opts.LeafNode.Port != 0, s.sys.Root, s.connsSup, log),
+		ReadTimeout: w.HandshakeTimeout,
+		ErrorLog:    zap.NewStdLog(log.WithOptions(zap.IncreaseLevel(zap.ErrorLevel))),
+	}
+	pid, err := spawnUnder(s.sys.Root, s.hub, listen.HTTPProps(l, srv, log).
+		Configure(actor.WithMailbox(s.reg.Mailbox("listener"))), "listener-websocket")
+	if err != nil {
+		return err
+	}
+	s.lnPIDs = append(s.lnPIDs, pid)
+	log.Info("listening for websocket connections", zap.String("addr", scheme+"://"+l.Addr().String()))
+	if w.TLS == nil {
+		log.Warn("websocket not configured with TLS: do not use in production")
+	}
+	return nil
+}
+
+// WebsocketAddr is the address of the websocket listener (nil when off).
+func (s *Server) WebsocketAddr() *net.TCPAddr {
+	if s.wsLn == nil {
+		return nil
+	}
+	return s.wsLn.Addr().(*net.TCPAddr)
 }

@@ -66,6 +66,8 @@ func reloadable(old, o *config.Options) error {
 		return fmt.Errorf("config reload not supported for http (monitoring address): restart leafhub")
 	case old.ServerName != o.ServerName:
 		return fmt.Errorf("config reload not supported for server_name: restart leafhub")
+	case !reflect.DeepEqual(old.Websocket, o.Websocket):
+		return fmt.Errorf("config reload not supported for websocket: restart leafhub")
 	case old.LeafNode.Host != o.LeafNode.Host || old.LeafNode.Port != o.LeafNode.Port:
 		return fmt.Errorf("config reload not supported for leafnodes listen: restart leafhub")
 	case !reflect.DeepEqual(operatorJWTs(old), operatorJWTs(o)) || old.Resolver != o.Resolver ||

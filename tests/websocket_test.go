@@ -1,0 +1,202 @@
+package tests
+
+import (
+	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// wsConf is a websocket block without TLS on a random loopback port.
+const wsConf = "websocket { listen: 127.0.0.1:-1, no_tls: true %s }\n"
+
+// TestWebsocketClients (issue 4 item 4): nats.go clients over ws:// (with
+// and without permessage-deflate) and wss:// talk with clients on the
+// plain port, both ways, request and reply included.
+func TestWebsocketClients(t *testing.T) {
+	p := newPKI(t)
+	for _, tc := range []struct{ name, conf string }{
+		{"plain", fmt.Sprintf(wsConf, "")},
+		{"deflate", fmt.Sprintf(wsConf, ", compression: true")},
+		{"tls", "websocket { listen: 127.0.0.1:-1, " + p.serverTLS("") + " }\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			both(t, tc.conf, func(t *testing.T, s *target) {
+				opts := []nats.Option{nats.Compression(tc.name == "deflate")}
+				if tc.name == "tls" {
+					opts = append(opts, nats.RootCAs(p.ca))
+				}
+				wc := connect(t, s.ws, opts...)
+				tcp := connect(t, s.url)
+				fromWS, _ := tcp.SubscribeSync("ws.out")
+				toWS, _ := wc.SubscribeSync("ws.in")
+				_, _ = wc.Subscribe("ws.svc", func(m *nats.Msg) { _ = m.Respond(append([]byte("re: "), m.Data...)) })
+				_ = tcp.Flush()
+				_ = wc.Flush()
+				exchangeBoth(t, tcp, wc, toWS, fromWS)
+				if m, err := tcp.Request("ws.svc", []byte("ping"), 5*time.Second); err != nil || string(m.Data) != "re: ping" {
+					t.Fatalf("request to a websocket responder: %v %v", m, err)
+				}
+			})
+		})
+	}
+}
+
+// TestWebsocketLeaf (issue 4 item 4): leafnode connections over ws://
+// (plain, permessage-deflate, no masking) and wss://, in every role
+// pairing; messages flow both ways. With deflate the link runs without S2
+// ("off"), as nats-server settles it; otherwise S2 (s2_auto: its level
+// depends on the measured RTT) runs under the frames.
+func TestWebsocketLeaf(t *testing.T) {
+	p := newPKI(t)
+	for _, tc := range []struct{ name, hubWS, remote, compression string }{
+		{"plain", "no_tls: true", "", "s2"},
+		{"deflate", "no_tls: true, compression: true", ", ws_compression: true", "off"},
+		{"no_masking", "no_tls: true", ", ws_no_masking: true", "s2"},
+		{"tls", p.serverTLS(""), ", " + p.remoteTLS(p.ca, false, ""), "s2"},
+		{"s2_best", "no_tls: true", ", compression: s2_best", "s2_best"},
+	} {
+		for _, pr := range pairs {
+			t.Run(tc.name+"/hub="+pr[0]+"/leaf="+pr[1], func(t *testing.T) {
+				start := map[string]func(testing.TB, string) *target{"leafhub": startLeafhub, "nats-server": startNATS}
+				hubLeaf := ""
+				if tc.name == "s2_best" {
+					hubLeaf = ", compression: s2_best"
+				}
+				hub := start[pr[0]](t, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1"+hubLeaf+" }\nwebsocket { listen: 127.0.0.1:-1, "+tc.hubWS+" }\n")
+				leaf := start[pr[1]](t, fmt.Sprintf("server_name: LEAF\nleafnodes { remotes [ { url: %q%s } ] }\n", hub.ws, tc.remote))
+				waitLeafs(t, hub, 1)
+				waitLeafs(t, leaf, 1)
+				for _, s := range []*target{hub, leaf} {
+					if _, c := onlyLeaf(t, s); c != tc.compression && !(tc.compression == "s2" && strings.HasPrefix(c, "s2_")) {
+						t.Errorf("%s: compression %q, want %q", s.name, c, tc.compression)
+					}
+				}
+				hc, lc, down, up := twoWay(t, hub, leaf, "wsl")
+				exchangeBoth(t, hc, lc, down, up)
+			})
+		}
+	}
+}
+
+// wsUpgrade sends an upgrade request (edit adjusts it) to a websocket
+// address and returns the connection and the response.
+func wsUpgrade(t *testing.T, wsURL, path string, edit func(h http.Header)) (net.Conn, *bufio.Reader, *http.Response) {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(wsURL, "ws://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	h := http.Header{}
+	h.Set("Upgrade", "websocket")
+	h.Set("Connection", "Upgrade")
+	h.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	h.Set("Sec-WebSocket-Version", "13")
+	if edit != nil {
+		edit(h)
+	}
+	method := h.Get("X-Method")
+	h.Del("X-Method")
+	if method == "" {
+		method = "GET"
+	}
+	req := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, c.RemoteAddr())
+	for k, v := range h {
+		req += k + ": " + v[0] + "\r\n"
+	}
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte(req + "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, br, resp
+}
+
+// TestWebsocketBadInput (issue 4 item 7): upgrade requests that break the
+// rules get nats-server's HTTP status; a frame that breaks the rules gets
+// a close frame (1002) and closes only that connection.
+func TestWebsocketBadInput(t *testing.T) {
+	both(t, fmt.Sprintf(wsConf, ""), func(t *testing.T, s *target) {
+		for _, tc := range []struct {
+			name   string
+			edit   func(h http.Header)
+			status int
+		}{
+			{"method", func(h http.Header) { h.Set("X-Method", "POST") }, http.StatusMethodNotAllowed},
+			{"no upgrade", func(h http.Header) { h.Del("Upgrade") }, http.StatusBadRequest},
+			{"bad key", func(h http.Header) { h.Set("Sec-WebSocket-Key", "short") }, http.StatusBadRequest},
+			{"version", func(h http.Header) { h.Set("Sec-WebSocket-Version", "8") }, http.StatusBadRequest},
+		} {
+			_, _, resp := wsUpgrade(t, s.ws, "/", tc.edit)
+			if resp.StatusCode != tc.status {
+				t.Errorf("%s: status %d, want %d", tc.name, resp.StatusCode, tc.status)
+			}
+		}
+		good := connect(t, s.ws)
+		c, br, resp := wsUpgrade(t, s.ws, "/", nil)
+		sum := sha1.Sum([]byte("dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		if resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Sec-WebSocket-Accept") != base64.StdEncoding.EncodeToString(sum[:]) {
+			t.Fatalf("upgrade: %d %v", resp.StatusCode, resp.Header)
+		}
+		// An unmasked binary frame from a client breaks the rules.
+		if _, err := c.Write([]byte{0x82, 0x06, 'P', 'I', 'N', 'G', '\r', '\n'}); err != nil {
+			t.Fatal(err)
+		}
+		var frames []byte
+		buf := make([]byte, 4096)
+		for {
+			n, err := br.Read(buf)
+			frames = append(frames, buf[:n]...)
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatalf("the connection stayed open after a bad frame (read %q)", frames)
+			}
+			if err != nil {
+				break
+			}
+		}
+		// The connection is closed (the loop above ended). leafhub first
+		// sends the close frame nats-server prepares (0x88, length, status
+		// 1002 = 0x03ea, what was wrong); nats-server closes before it
+		// leaves.
+		if s.hub != nil {
+			i := strings.Index(string(frames), "\x88")
+			if i < 0 || len(frames) < i+4 || frames[i+2] != 0x03 || frames[i+3] != 0xea {
+				t.Fatalf("no 1002 close frame in %q", frames)
+			}
+		}
+		if err := good.Publish("still", nil); err != nil || good.Flush() != nil {
+			t.Fatalf("the other websocket client was disturbed: %v", err)
+		}
+	})
+}
+
+// TestWebsocketLeafWithoutLeafPort: a leaf upgrade on a server without a
+// leafnode port is closed (nats-server: silently), the port keeps serving
+// clients.
+func TestWebsocketLeafWithoutLeafPort(t *testing.T) {
+	both(t, fmt.Sprintf(wsConf, ""), func(t *testing.T, s *target) {
+		c, br, resp := wsUpgrade(t, s.ws, "/leafnode", nil)
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if n, err := br.Read(make([]byte, 16)); err == nil {
+			t.Fatalf("read %d bytes from a leaf upgrade without a leafnode port", n)
+		} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatal("the connection stayed open")
+		}
+		connect(t, s.ws)
+	})
+}
