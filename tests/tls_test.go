@@ -221,3 +221,43 @@ func TestTLSAllowNonTLS(t *testing.T) {
 		}
 	})
 }
+
+// TestTLSVerifyAndMap (issue 4 item 1): with verify_and_map the client
+// certificate names the user (here its subject, "CN=client"): on the
+// client port a client without user or password is that user; on the
+// leafnode port the leaf binds to that leaf user's account. A certificate
+// that names no user is refused.
+func TestTLSVerifyAndMap(t *testing.T) {
+	p := newPKI(t)
+	conf := fmt.Sprintf(`server_name: HUB
+tls { cert_file: %q, key_file: %q, ca_file: %q, verify_and_map: true }
+accounts { A: { users [ {user: "CN=client"} ] }, B: {} }
+leafnodes {
+  listen: 127.0.0.1:-1
+  tls { cert_file: %q, key_file: %q, ca_file: %q, verify_and_map: true }
+  authorization { users [ {user: "CN=client", account: B} ] }
+}
+`, p.cert, p.key, p.ca, p.cert, p.key, p.ca)
+	both(t, conf, func(t *testing.T, s *target) {
+		url := strings.Replace(s.url, "nats://", "tls://", 1)
+		nc := connect(t, url, nats.RootCAs(p.ca), nats.ClientCert(p.clientCert, p.clientKey))
+		if acc := connAccount(t, s, nc); acc != "A" {
+			t.Fatalf("client mapped to account %q, want A", acc)
+		}
+		leaf := startNATS(t, leafConf("LEAF", s.leafPort(t), ", "+p.remoteTLS(p.ca, true, "")))
+		waitLeafs(t, s, 1)
+		waitLeafs(t, leaf, 1)
+		if acc, _ := onlyLeaf(t, s); acc != "B" {
+			t.Fatalf("leaf mapped to account %q, want B", acc)
+		}
+	})
+	// A certificate whose subject is no user.
+	other := strings.Replace(conf, `"CN=client"} ] }, B`, `"CN=someone else"} ] }, B`, 1)
+	both(t, other, func(t *testing.T, s *target) {
+		url := strings.Replace(s.url, "nats://", "tls://", 1)
+		if _, err := nats.Connect(url, nats.RootCAs(p.ca), nats.ClientCert(p.clientCert, p.clientKey), nats.NoReconnect()); err == nil ||
+			!strings.Contains(err.Error(), "Authorization Violation") {
+			t.Fatalf("unmapped certificate: %v", err)
+		}
+	})
+}

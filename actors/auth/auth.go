@@ -8,6 +8,7 @@ package auth
 
 import (
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/base64"
 	"strings"
 	"time"
@@ -34,7 +35,8 @@ type Identity struct {
 type Credentials struct {
 	User, Pass, Token, Nkey, Sig string
 	JWT                          string
-	Host                         string // the peer's IP address
+	Host                         string            // the peer's IP address
+	Cert                         *x509.Certificate // the peer's verified TLS certificate, if any
 }
 
 // Authenticator checks credentials against one configuration.
@@ -50,6 +52,9 @@ type Authenticator struct {
 	required     bool
 	leaf         config.LeafNodeOpts
 	op           *operatorAuth // operator mode, else nil
+	// verify_and_map on the client port and on the leafnode port: the
+	// user is the one the client certificate names.
+	tlsMap, leafTLSMap bool
 }
 
 type entry struct {
@@ -92,6 +97,8 @@ func New(opts *config.Options) *Authenticator {
 		a.op = newOperatorAuth(opts)
 		a.required = true
 	}
+	a.tlsMap = opts.TLS != nil && opts.TLS.Map
+	a.leafTLSMap = opts.LeafNode.TLS != nil && opts.LeafNode.TLS.Map
 	return a
 }
 
@@ -161,6 +168,20 @@ func (a *Authenticator) checkConfigured(c Credentials, nonce, connType string) (
 			return &Identity{User: nk, Account: e.account, Perms: e.perms}, true
 		}
 	}
+	if len(a.users) > 0 && a.tlsMap && connType == "STANDARD" {
+		var found *entry
+		certNames(c.Cert, func(n string) bool {
+			e, ok := a.users[n]
+			if ok && typeAllowed(e.connTypes, connType) {
+				found = e
+			}
+			return found != nil
+		})
+		if found == nil || !ComparePasswords(found.password, c.Pass) {
+			return nil, false
+		}
+		return &Identity{User: found.name, Account: found.account, Perms: found.perms}, true
+	}
 	if len(a.users) > 0 {
 		name, pass := c.User, c.Pass
 		if anonymous && a.noAuthUser != "" {
@@ -220,6 +241,24 @@ func (a *Authenticator) AuthenticateLeaf(c Credentials, nonce, connType string) 
 			return &Identity{User: c.Nkey, Account: acc}, nil
 		}
 		return nil, ErrNotAuthorized
+	case len(ln.Users) > 0 && a.leafTLSMap:
+		var found *config.LeafUser
+		certNames(c.Cert, func(n string) bool {
+			for _, u := range ln.Users {
+				if u.Username == n {
+					found = u
+				}
+			}
+			return found != nil
+		})
+		if found == nil {
+			return nil, ErrNotAuthorized
+		}
+		ua := found.Account
+		if ua == "" {
+			ua = GlobalAccount
+		}
+		return &Identity{User: found.Username, Account: ua}, nil
 	case len(ln.Users) > 0:
 		for _, u := range ln.Users {
 			if u.Username == c.User && ComparePasswords(u.Password, c.Pass) {

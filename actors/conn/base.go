@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"crypto/tls"
 	"math/rand/v2"
 	"net"
 	"sync/atomic"
@@ -222,10 +223,17 @@ func jitter(d time.Duration) time.Duration {
 	return d + time.Duration(rand.Int64N(int64(d)/5+1))
 }
 
-// credentials are the CONNECT fields that authenticate, and the peer's IP.
-func credentials(ci *protocol.ConnectInfo, st *State) auth.Credentials {
-	return auth.Credentials{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig,
-		JWT: ci.JWT, Host: st.Remote.Addr().String()}
+// credentials are the CONNECT fields that authenticate, the peer's IP and
+// its TLS certificate. The reader settled the stream before the CONNECT.
+func (b *base) credentials(ci *protocol.ConnectInfo) auth.Credentials {
+	c := auth.Credentials{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig,
+		JWT: ci.JWT, Host: b.st.Remote.Addr().String()}
+	if tc, ok := b.stream.conn.(*tls.Conn); ok {
+		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
+			c.Cert = certs[0]
+		}
+	}
+	return c
 }
 
 // armExpiry sets t (the auth timer, idle once CONNECT is in) to fire when

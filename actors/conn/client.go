@@ -190,7 +190,7 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 		return
 	}
 	a.authTimer.stop()
-	creds := credentials(&ci, a.st)
+	creds := a.credentials(&ci)
 	id, err := a.env.Auth.Authenticate(creds, a.nonce, a.connType())
 	if err == nil && (ci.Account != "" || ci.NewAccount) {
 		err = errors.New("CONNECT names an account (account, new_account)")

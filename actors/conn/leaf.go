@@ -279,7 +279,7 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 		return fail
 	}
 	l.authTimer.stop()
-	l.creds = credentials(&ci, l.st)
+	l.creds = l.credentials(&ci)
 	id, err := l.env.Auth.AuthenticateLeaf(l.creds, l.nonce, l.connType())
 	ref := (*AccountRef)(nil)
 	if err == nil {
