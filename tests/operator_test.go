@@ -318,3 +318,29 @@ func onlyLeaf(t testing.TB, s *target) (account, compression string) {
 	}
 	return z.Leafs[0].Account, z.Leafs[0].Compression
 }
+
+// TestOperatorMalformedJWT (issue 4 item 7): a CONNECT whose JWT does not
+// decode gets Authorization Violation and is closed; nothing else moves.
+func TestOperatorMalformedJWT(t *testing.T) {
+	op := newOperator(t)
+	both(t, op.conf, func(t *testing.T, s *target) {
+		good, err := dialCreds(s.url, credsFile(t, op.creds(t, time.Time{})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer good.Close()
+		r := dialRaw(t, s.addr)
+		r.send(`CONNECT {"jwt":"eyJhbGciOiJub3RoaW5n.garbage.x","sig":"AAAA","protocol":1}` + "\r\nPING\r\n")
+		if lines := r.expectClosed(5 * time.Second); !contains(lines, "-ERR 'Authorization Violation'") {
+			t.Fatalf("malformed JWT: %q", lines)
+		}
+		r = dialLeafRaw(t, s)
+		r.send(`CONNECT {"jwt":"not a jwt","sig":"AAAA","name":"X","protocol":1}` + "\r\n")
+		if lines := r.expectClosed(5 * time.Second); !contains(lines, "-ERR 'Authorization Violation'") {
+			t.Fatalf("malformed leaf JWT: %q", lines)
+		}
+		if err := good.Flush(); err != nil {
+			t.Fatalf("a valid user was disturbed: %v", err)
+		}
+	})
+}

@@ -24,6 +24,7 @@ import (
 type pki struct {
 	ca, cert, key, clientCert, clientKey string
 	otherCA                              string // a CA that signed nothing here
+	expiredCert, expiredKey              string // a server certificate past its NotAfter
 }
 
 func newPKI(t testing.TB) *pki {
@@ -66,11 +67,12 @@ func newPKI(t testing.TB) *pki {
 	}
 	ca, caKey, caDER := makeCA("leafhub test CA")
 	_, _, otherDER := makeCA("another CA")
+	notAfter := time.Now().Add(24 * time.Hour)
 	leaf := func(cn string, usage x509.ExtKeyUsage, dns []string, ips []net.IP) ([]byte, []byte) {
 		k := newKey()
 		serial++
 		tpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: notAfter,
 			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}, DNSNames: dns, IPAddresses: ips}
 		der, err := x509.CreateCertificate(rand.Reader, tpl, ca, &k.PublicKey, caKey)
 		if err != nil {
@@ -80,7 +82,10 @@ func newPKI(t testing.TB) *pki {
 	}
 	sDER, sKey := leaf("server", x509.ExtKeyUsageServerAuth, []string{"localhost", "hub.local"}, []net.IP{net.ParseIP("127.0.0.1")})
 	cDER, cKey := leaf("client", x509.ExtKeyUsageClientAuth, nil, nil)
+	notAfter = time.Now().Add(-time.Hour)
+	xDER, xKey := leaf("server", x509.ExtKeyUsageServerAuth, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
 	return &pki{
+		expiredCert: write("expired.pem", "CERTIFICATE", xDER), expiredKey: write("expired-key.pem", "EC PRIVATE KEY", xKey),
 		ca: write("ca.pem", "CERTIFICATE", caDER), otherCA: write("other-ca.pem", "CERTIFICATE", otherDER),
 		cert: write("server.pem", "CERTIFICATE", sDER), key: write("server-key.pem", "EC PRIVATE KEY", sKey),
 		clientCert: write("client.pem", "CERTIFICATE", cDER), clientKey: write("client-key.pem", "EC PRIVATE KEY", cKey),
@@ -260,4 +265,26 @@ leafnodes {
 			t.Fatalf("unmapped certificate: %v", err)
 		}
 	})
+}
+
+// TestTLSExpiredCertificate (issue 4 item 7): a hub presenting an expired
+// certificate is refused by our leaf, which says why in /remotez and
+// keeps dialling; nats-server's leaf refuses our hub's likewise.
+func TestTLSExpiredCertificate(t *testing.T) {
+	p := newPKI(t)
+	expired := fmt.Sprintf("server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, tls { cert_file: %q, key_file: %q } }\n", p.expiredCert, p.expiredKey)
+	hub := startNATS(t, expired)
+	leaf := startLeafhub(t, leafConf("EDGE", hub.leafPort(t), ", "+p.remoteTLS(p.ca, false, "")))
+	eventually(t, 10*time.Second, func() error {
+		if st := leaf.hub.Remotes()[0]; st.Connects < 2 || !strings.Contains(st.Reason, "certificate has expired") {
+			return fmt.Errorf("remote %+v", st)
+		}
+		return nil
+	})
+	ours := startLeafhub(t, expired)
+	nsLeaf := startNATS(t, leafConf("EDGE2", ours.leafPort(t), ", "+p.remoteTLS(p.ca, false, "")))
+	waitClosedLeaf(t, ours, "TLS Handshake Failure", 10*time.Second)
+	if hub.ns.NumLeafNodes() != 0 || nsLeaf.ns.NumLeafNodes() != 0 {
+		t.Fatal("a link over an expired certificate came up")
+	}
 }
