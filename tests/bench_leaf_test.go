@@ -55,6 +55,18 @@ func BenchmarkLeafPubSubS2(b *testing.B) {
 	runLeafPubSub(b, hub, leafs, benchSizes[1:])
 }
 
+// BenchmarkLeafPubSubWS: as BenchmarkLeafPubSub with the leaf link over
+// WebSocket (ws://, S2 under the frames as negotiated by default).
+func BenchmarkLeafPubSubWS(b *testing.B) {
+	hub := startNATS(b, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1 }\nwebsocket { listen: 127.0.0.1:-1, no_tls: true }\n")
+	remote := func(name string) string {
+		return fmt.Sprintf("server_name: %s\nleafnodes { remotes [ { url: %q } ] }\n", name, hub.ws)
+	}
+	leafs := []*target{startLeafhub(b, remote("LH")), startNATS(b, remote("NS"))}
+	waitLeafs(b, hub, 2)
+	runLeafPubSub(b, hub, leafs, benchSizes[1:])
+}
+
 // BenchmarkLeafRequest: requests from a client on the leaf answered on the
 // hub; latency percentiles over the run.
 func BenchmarkLeafRequest(b *testing.B) {
