@@ -62,7 +62,8 @@ func TestVarzKeysMatchNATS(t *testing.T) {
 		}
 	})
 	// Features leafhub does not have (routes, gateways, JetStream, MQTT,
-	// websocket, operator mode, ...).
+	// ...), and sections leafhub shows only when configured (websocket,
+	// the trusted operators).
 	absent := map[string]bool{"cluster": true, "gateway": true, "mqtt": true, "websocket": true, "jetstream": true,
 		"tls_required": true, "tls_verify": true, "ip": true, "connect_urls": true, "ws_connect_urls": true,
 		"trusted_operators_jwt": true, "trusted_operators_claim": true, "ocsp_peer_cache": true, "tags": true,

@@ -36,6 +36,14 @@ func (s *Server) Varz() *monitor.Varz {
 		SlowConsumersStats:   &monitor.SlowConsumersStats{},
 		StaleConnectionStats: &monitor.StaleConnectionStats{},
 	}
+	if w := &o.Websocket; w.Enabled() {
+		v.Websocket = &monitor.WebsocketVarz{Host: w.Host, Port: w.Port, HandshakeTimeout: w.HandshakeTimeout,
+			NoTLS: w.NoTLS, TLSMap: w.TLS != nil && w.TLS.Map, SameOrigin: w.SameOrigin,
+			AllowedOrigins: w.AllowedOrigins, Compression: w.Compression}
+		if a := s.WebsocketAddr(); a != nil {
+			v.Websocket.Port = a.Port
+		}
+	}
 	for _, op := range o.Operators {
 		v.TrustedOperatorsJWT = append(v.TrustedOperatorsJWT, op.JWT)
 		v.TrustedOperatorsClaim = append(v.TrustedOperatorsClaim, op.Claims)

@@ -60,6 +60,7 @@ type Varz struct {
 	ConfigLoadTime   time.Time         `json:"config_load_time"`
 	ConfigDigest     string            `json:"config_digest"`
 	SystemAccount    string            `json:"system_account,omitempty"`
+	Websocket        *WebsocketVarz    `json:"websocket,omitempty"`
 	// Operator mode: the trusted operators' JWTs and decoded claims.
 	TrustedOperatorsJWT   []string              `json:"trusted_operators_jwt,omitempty"`
 	TrustedOperatorsClaim []*jwt.OperatorClaims `json:"trusted_operators_claim,omitempty"`
@@ -268,4 +269,16 @@ type Healthz struct {
 	Status     string `json:"status"`
 	StatusCode int    `json:"status_code,omitempty"`
 	Error      string `json:"error,omitempty"`
+}
+
+// WebsocketVarz is the websocket section of /varz.
+type WebsocketVarz struct {
+	Host             string        `json:"host,omitempty"`
+	Port             int           `json:"port,omitempty"`
+	HandshakeTimeout time.Duration `json:"handshake_timeout,omitempty"`
+	NoTLS            bool          `json:"no_tls,omitempty"`
+	TLSMap           bool          `json:"tls_map,omitempty"`
+	SameOrigin       bool          `json:"same_origin,omitempty"`
+	AllowedOrigins   []string      `json:"allowed_origins,omitempty"`
+	Compression      bool          `json:"compression,omitempty"`
 }
