@@ -33,6 +33,11 @@ func TestWebsocketClients(t *testing.T) {
 				if tc.name == "tls" {
 					opts = append(opts, nats.RootCAs(p.ca))
 				}
+				if s.hub != nil {
+					if w := s.hub.Varz().Websocket; w == nil || w.Port == 0 || w.NoTLS == (tc.name == "tls") {
+						t.Fatalf("/varz websocket %+v", w)
+					}
+				}
 				wc := connect(t, s.ws, opts...)
 				tcp := connect(t, s.url)
 				fromWS, _ := tcp.SubscribeSync("ws.out")
