@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -159,19 +160,35 @@ func BenchmarkLeafPropagation(b *testing.B) {
 				leaf := startLeafProcess(b, bins[kind], leafConf(strings.ToUpper(kind[:2]), hub.leafPort(b), ""))
 				waitLeafs(b, hub, 1)
 				nc := connect(b, leaf.url())
+				hc := connect(b, hub.url)
+				last := fmt.Sprintf("prop.%d", n-1)
 				b.StartTimer()
 				start := time.Now()
-				for j := 0; j < n; j++ {
+				for j := 0; j < n-1; j++ {
 					if _, err := nc.Subscribe(fmt.Sprintf("prop.%d", j), func(*nats.Msg) {}); err != nil {
 						b.Fatal(err)
 					}
 				}
+				// The last subscription answers: interest travels in order,
+				// so the first request from the hub that gets an answer
+				// (not "no responders") marks the end of the propagation.
+				if _, err := nc.Subscribe(last, func(m *nats.Msg) { _ = m.Respond(nil) }); err != nil {
+					b.Fatal(err)
+				}
 				_ = nc.Flush()
-				acc, _ := hub.ns.LookupAccount("$G")
-				for !acc.SubscriptionInterest(fmt.Sprintf("prop.%d", n-1)) || acc.TotalSubs() < n {
-					time.Sleep(time.Millisecond)
+				for {
+					_, err := hc.Request(last, nil, 10*time.Second)
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, nats.ErrNoResponders) {
+						b.Fatal(err)
+					}
 				}
 				total += time.Since(start)
+				if acc, _ := hub.ns.LookupAccount("$G"); acc.TotalSubs() < n {
+					b.Fatalf("hub has %d subscriptions, want %d", acc.TotalSubs(), n)
+				}
 				b.StopTimer()
 				rss = leaf.rss(b)
 				nc.Close()

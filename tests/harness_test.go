@@ -244,4 +244,25 @@ func eventually(t testing.TB, timeout time.Duration, f func() error) {
 	}
 }
 
+// throughout checks that f keeps holding for the whole of d, looking every
+// 50 ms. It is for absences (nothing re-dials, no second link appears),
+// where no event marks the end of the wait; use eventually to wait for
+// something to happen.
+func throughout(t testing.TB, d time.Duration, f func() error) {
+	t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	end := time.After(d)
+	for {
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-end:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 var _ = fmt.Sprintf

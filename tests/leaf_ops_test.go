@@ -243,13 +243,12 @@ func TestLeafLoopDetected(t *testing.T) {
 	// received it.
 	waitClosedLeaf(t, a, "Protocol Violation", 10*time.Second)
 	// The loop stays broken for many reconnect intervals.
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
+	throughout(t, 2*time.Second, func() error {
 		if n := a.hub.Varz().Leafs; n > 1 {
-			t.Fatalf("A has %d leaf connections: the loop was not broken", n)
+			return fmt.Errorf("A has %d leaf connections: the loop was not broken", n)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	st := a.hub.Remotes()[0]
 	if st.State == "waiting" && st.NextAttempt.Before(time.Now().Add(20*time.Second)) {
 		t.Fatalf("our remote waits only until %v after the loop (want about 30 s): %+v", st.NextAttempt, st)
