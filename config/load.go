@@ -471,6 +471,9 @@ func (o *Options) fillDefaults() {
 		}
 	}
 	o.LeafNode.fillDefaults(o.WriteDeadline)
+	if o.Websocket.Port != 0 && o.Websocket.Host == "" {
+		o.Websocket.Host = DefaultHost
+	}
 }
 
 func (ln *LeafNodeOpts) fillDefaults(writeDeadline time.Duration) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -203,5 +204,44 @@ func TestWebsocketLeafWithoutLeafPort(t *testing.T) {
 			t.Fatal("the connection stayed open")
 		}
 		connect(t, s.ws)
+	})
+}
+
+// TestWebsocketClientInfo: the INFO a WebSocket client gets names the
+// websocket port (host, port) and says tls_required only for wss, as
+// nats-server's.
+func TestWebsocketClientInfo(t *testing.T) {
+	p := newPKI(t)
+	// The client port has TLS; the websocket port does not.
+	both(t, p.serverTLS("")+"\n"+fmt.Sprintf(wsConf, ""), func(t *testing.T, s *target) {
+		_, br, resp := wsUpgrade(t, s.ws, "/", nil)
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		hdr := make([]byte, 2)
+		if _, err := io.ReadFull(br, hdr); err != nil || hdr[0] != 0x82 {
+			t.Fatalf("first frame header %x: %v", hdr, err)
+		}
+		n := int(hdr[1])
+		if n == 126 {
+			ext := make([]byte, 2)
+			_, _ = io.ReadFull(br, ext)
+			n = int(ext[0])<<8 | int(ext[1])
+		}
+		payload := make([]byte, n)
+		if _, err := io.ReadFull(br, payload); err != nil {
+			t.Fatal(err)
+		}
+		var info struct {
+			Host        string `json:"host"`
+			Port        int    `json:"port"`
+			TLSRequired bool   `json:"tls_required"`
+		}
+		if err := jsonField(strings.TrimSpace(string(payload)), &info); err != nil {
+			t.Fatal(err)
+		}
+		if want := "ws://" + net.JoinHostPort(info.Host, fmt.Sprint(info.Port)); want != s.ws || info.TLSRequired {
+			t.Fatalf("INFO %+v for a client of %s", info, s.ws)
+		}
 	})
 }

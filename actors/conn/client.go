@@ -153,8 +153,12 @@ func (a *client) start(c actor.Context) {
 	}
 	r := newReader(a, root, self)
 	if a.stream.ws.Load() != nil {
-		// WebSocket: any TLS ran before the HTTP upgrade.
-		info.TLSRequired, info.TLSAvailable, info.TLSVerify = false, false, false
+		// WebSocket, as nats-server: the websocket port's address, and
+		// tls_required/tls_available when that port is wss (the TLS ran
+		// before the HTTP upgrade).
+		w := &a.env.Opts.Websocket
+		info.Host, info.Port = w.Host, a.env.WSPort
+		info.TLSRequired, info.TLSAvailable = w.TLS != nil, w.TLS != nil
 		a.queueInfo(&info)
 	} else if t := a.env.ClientTLS; t != nil {
 		// The reader sends the INFO and runs the handshake before reading.

@@ -47,6 +47,9 @@ type Env struct {
 	// ClientTLS and LeafTLS set up TLS on the client and leafnode ports
 	// (nil: plain).
 	ClientTLS, LeafTLS *serverTLS
+	// WSPort is the websocket listener's port (its INFO port for
+	// WebSocket clients).
+	WSPort int
 }
 
 // NewServerTLS prepares a listener's TLS from its configuration (nil: none).

@@ -229,6 +229,7 @@ func (s *Server) startWebsocketListener() error {
 		l, scheme = tls.NewListener(l, cfg), "wss"
 	}
 	s.wsLn = l
+	s.env.WSPort = l.Addr().(*net.TCPAddr).Port
 	log := s.log.With(zap.String("listener", "websocket"))
 	srv := &http.Server{
 		Handler:     conn.WSHandler(w, s.opts.LeafNode.Port != 0, s.sys.Root, s.connsSup, log),

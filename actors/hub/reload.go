@@ -91,7 +91,7 @@ func (s *Server) newEnvFrom(old *conn.Env) (*conn.Env, error) {
 		return nil, err
 	}
 	env.Totals = old.Totals
-	env.Info.Port = old.Info.Port
+	env.Info.Port, env.WSPort = old.Info.Port, old.WSPort
 	env.LeafInfo.Host, env.LeafInfo.Port = old.LeafInfo.Host, old.LeafInfo.Port
 	env.LeafInfo.IP, env.LeafInfo.LeafNodeURLs = old.LeafInfo.IP, old.LeafInfo.LeafNodeURLs
 	return env, nil
