@@ -221,10 +221,7 @@ func (l *loader) finishOperator(o *Options) {
 func (v *validator) operator() {
 	o := v.o
 	if !o.OperatorMode() {
-		if o.Resolver != "" || len(o.ResolverPreload) > 0 {
-			return // nats-server ignores a resolver without operators
-		}
-		return
+		return // nats-server ignores a resolver without operators
 	}
 	if o.Resolver == "" {
 		v.errorf("operator", "operators require an account resolver to be configured")

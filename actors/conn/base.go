@@ -251,3 +251,20 @@ func (b *base) expired(c actor.Context) {
 	b.sendErr(protocol.ErrTextUserAuthExpired)
 	b.close(c, AuthenticationExpired)
 }
+
+// stillAuthorized applies a reload's verdict on the connection's
+// credentials, as nats-server does: refused, it gets Authorization
+// Violation and closes; bound to another account now, it closes. It
+// reports whether the connection stays.
+func (b *base) stillAuthorized(c actor.Context, env *Env, id *auth.Identity, ok bool) bool {
+	if !ok {
+		b.sendErr(protocol.ErrTextAuthViolation)
+		b.close(c, AuthenticationViolation)
+		return false
+	}
+	if ref := env.Accounts[id.Account]; ref == nil || ref.Route != b.acc.Route {
+		b.close(c, ClientClosed)
+		return false
+	}
+	return true
+}

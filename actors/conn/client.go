@@ -268,13 +268,7 @@ func (a *client) reconfigure(c actor.Context, env *Env) {
 		return
 	}
 	id, ok := env.Auth.Check(a.creds, a.nonce, a.connType())
-	if !ok {
-		a.sendErr(protocol.ErrTextAuthViolation)
-		a.close(c, AuthenticationViolation)
-		return
-	}
-	if ref := env.Accounts[id.Account]; ref == nil || ref.Route != a.acc.Route {
-		a.close(c, ClientClosed)
+	if !a.stillAuthorized(c, env, id, ok) {
 		return
 	}
 	a.perms = id.Perms

@@ -224,9 +224,7 @@ func (l *leaf) start(c actor.Context) {
 		if l.stream.deflate() {
 			// No S2 over a compressing WebSocket (nats-server: off).
 			info.Compression = ""
-			off := protocol.CompressOff
-			l.comp.settled = off
-			l.st.compression.Store(&off)
+			l.recordCompression(protocol.CompressOff)
 		}
 		if t := l.env.LeafTLS; t != nil && !ws {
 			r.serverTLS = t
@@ -320,8 +318,7 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 		if mode == "" {
 			mode = protocol.CompressNotSupported
 		}
-		l.comp.settled = mode
-		l.st.compression.Store(&mode)
+		l.recordCompression(mode)
 	}
 	l.hubRole = !ci.IsHub
 	l.isolated = l.env.Opts.LeafNode.Isolate || ci.Isolate
@@ -471,17 +468,15 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 		if err != nil {
 			return l.refuse(c, protocol.UnsupportedCompressionText(si.Compression), ProtocolViolation)
 		}
-		if level := l.comp.settle(result, time.Since(l.st.Start)); level != "" {
+		if level := l.settleCompression(result); level != "" {
 			// Our compression INFO in clear (over TLS if any), then S2 both
 			// ways; the hub's next, compressed INFO continues the handshake.
 			info := protocol.ServerInfo{ClientID: l.st.CID, Compression: l.comp.advertised()}
 			l.queueInfo(&info)
 			l.ep.Out.SwitchEncoder(l.s2Out())
 			l.state = leafWaitCompressedInfo
-			l.st.compression.Store(&level)
 			return &leafVerdict{ok: true, tls: tlsCfg, tlsTime: tlsTime, s2: true, comp: &l.comp}
 		}
-		l.st.compression.Store(&result)
 		v := l.firstInfo(c, &si)
 		if v.ok {
 			v.tls, v.tlsTime = tlsCfg, tlsTime
@@ -591,9 +586,8 @@ func (l *leaf) acceptCompression(c actor.Context, si *protocol.ServerInfo) *leaf
 	}
 	root, self := c.ActorSystem().Root, c.Self()
 	l.authTimer.arm(root, self, tickAuth, l.env.Opts.LeafNode.AuthTimeout)
-	level := l.comp.settle(result, time.Since(l.st.Start))
+	level := l.settleCompression(result)
 	if level == "" {
-		l.st.compression.Store(&result)
 		return &leafVerdict{ok: true}
 	}
 	l.ep.Out.SwitchEncoder(l.s2Out())
@@ -602,7 +596,6 @@ func (l *leaf) acceptCompression(c actor.Context, si *protocol.ServerInfo) *leaf
 	info.Nonce = l.nonce
 	info.Compression = l.comp.advertised()
 	l.queueInfo(&info)
-	l.st.compression.Store(&level)
 	return &leafVerdict{ok: true, s2: true, comp: &l.comp}
 }
 
@@ -628,13 +621,7 @@ func (l *leaf) reconfigure(c actor.Context, env *Env) {
 		return
 	}
 	id, ok := env.Auth.CheckLeaf(l.creds, l.nonce, l.connType())
-	if !ok {
-		l.sendErr(protocol.ErrTextAuthViolation)
-		l.close(c, AuthenticationViolation)
-		return
-	}
-	if ref := env.Accounts[id.Account]; ref == nil || ref.Route != l.acc.Route {
-		l.close(c, ClientClosed)
+	if !l.stillAuthorized(c, env, id, ok) {
 		return
 	}
 	l.applyPerms(newLeafPerms(id.Perms, l.denyPub, l.system, l.hubRole))
@@ -866,4 +853,19 @@ func (l *leaf) s2Out() route.Encoder {
 		return &wsS2{ws: w, s2: l.comp.enc}
 	}
 	return l.comp.enc
+}
+
+// settleCompression settles a negotiated result (the level for s2_auto
+// from the connection's age) and shows it in /leafz; it returns the level
+// to compress with, or "" for none.
+func (l *leaf) settleCompression(result string) string {
+	level := l.comp.settle(result, time.Since(l.st.Start))
+	l.recordCompression(l.comp.settled)
+	return level
+}
+
+// recordCompression notes the link's compression as it is, without S2.
+func (l *leaf) recordCompression(mode string) {
+	l.comp.settled = mode
+	l.st.compression.Store(&mode)
 }
