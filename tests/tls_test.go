@@ -194,6 +194,15 @@ func TestTLSLeafVerify(t *testing.T) {
 	ours := startLeafhub(t, "server_name: OURS\nleafnodes { listen: 127.0.0.1:-1, "+p.serverTLS("")+" }\n")
 	ok := startNATS(t, leafConf("OK", ours.leafPort(t), ", "+p.remoteTLS(p.ca, false, "")))
 	waitLeafs(t, ours, 1)
+	waitLeafs(t, ok, 1) // the soliciting side registers after the hub's reply INFO
+	okLeafID := func() uint64 {
+		lz, err := ok.ns.Leafz(nil)
+		if err != nil || len(lz.Leafs) != 1 {
+			t.Fatalf("leafz of the good leaf: %v %+v", err, lz)
+		}
+		return lz.Leafs[0].ID
+	}
+	before := okLeafID()
 	r := dialLeafRaw(t, ours)
 	if !strings.Contains(r.info, `"tls_required":true`) {
 		t.Fatalf("leaf INFO %q", r.info)
@@ -201,7 +210,7 @@ func TestTLSLeafVerify(t *testing.T) {
 	r.send("CONNECT {}\r\n")
 	r.expectClosed(10 * time.Second)
 	waitLeafs(t, ours, 1) // the refused connection is gone
-	if ok.ns.NumLeafNodes() != 1 {
+	if ok.ns.NumLeafNodes() != 1 || okLeafID() != before {
 		t.Fatal("garbage on one connection disturbed another")
 	}
 	// The good link still carries messages.
