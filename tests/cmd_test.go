@@ -323,7 +323,7 @@ func TestCmdReloadAndReopen(t *testing.T) {
 	select {
 	case <-bGone:
 	case <-time.After(5 * time.Second):
-		t.Fatal("the removed user was not disconnected by the reload")
+		t.Fatalf("the removed user was not disconnected by the reload; log:\n%s\nstderr:\n%s", logText(), stderr.String())
 	}
 	eventually(t, 5*time.Second, func() error {
 		if !strings.Contains(logText(), "configuration reloaded") || !strings.Contains(logText(), "[DBG]") {

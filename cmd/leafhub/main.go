@@ -199,6 +199,12 @@ func run(args []string) int {
 	for _, w := range opts.Warnings {
 		lg.Warn(w)
 	}
+	// Trap the signals before anything can name this process (the pid file,
+	// the "ready" log line): a SIGHUP that arrives early is a reload once the
+	// server runs, never the default action that kills the process.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sigs)
 	if opts.PidFile != "" {
 		if err := writePidFile(opts.PidFile); err != nil {
 			lg.Error("cannot start", zap.Error(err))
@@ -206,10 +212,10 @@ func run(args []string) int {
 		}
 		defer os.Remove(opts.PidFile)
 	}
-	return serve(opts, f, lg)
+	return serve(opts, f, lg, sigs)
 }
 
-func serve(opts *config.Options, f *flags, lg *logger) int {
+func serve(opts *config.Options, f *flags, lg *logger, sigs chan os.Signal) int {
 	log := lg.Logger
 	log.Info("starting leafhub", zap.String("version", hub.Version), zap.Int("pid", os.Getpid()),
 		zap.String("config", opts.ConfigFile))
@@ -221,9 +227,6 @@ func serve(opts *config.Options, f *flags, lg *logger) int {
 		log.Error("cannot start", zap.Error(err))
 		return 1
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
-	defer signal.Stop(sigs)
 	var ldmDone chan error // set once lame duck mode runs
 	for {
 		select {
