@@ -50,17 +50,34 @@ func TestCompressionMatrix(t *testing.T) {
 				leaf := start[pr[1]](t, leafConf("LEAF", hub.leafPort(t), leafKey))
 				waitLeafs(t, hub, 1)
 				waitLeafs(t, leaf, 1)
-				if got := leafCompression(t, hub); got != tc.hubLevel {
-					t.Errorf("hub side compression %q, want %q", got, tc.hubLevel)
-				}
-				if got := leafCompression(t, leaf); got != tc.leafLevel {
-					t.Errorf("leaf side compression %q, want %q", got, tc.leafLevel)
-				}
+				checkLevel(t, "hub", tc.hubMode, leafCompression(t, hub), tc.hubLevel)
+				checkLevel(t, "leaf", tc.leafMode, leafCompression(t, leaf), tc.leafLevel)
 				hc, lc, down, up := twoWay(t, hub, leaf, "z")
 				exchangeBoth(t, hc, lc, down, up)
 			})
 		}
 	}
+}
+
+// checkLevel compares one side's negotiated compression with the loopback
+// expectation. An s2_auto side picks its level from the connection's age
+// when negotiation ends, on either implementation: on a loaded machine that
+// age can pass the 10 ms threshold, so a higher auto level is accepted
+// there (and logged), never "off" or a mode name.
+func checkLevel(t *testing.T, side, mode, got, want string) {
+	t.Helper()
+	if got == want {
+		return
+	}
+	auto := mode == "" || mode == "s2_auto"
+	if auto && want == "s2_uncompressed" {
+		switch got {
+		case "s2_fast", "s2_better", "s2_best":
+			t.Logf("%s side: s2_auto settled on %s (a slow handshake on a loaded machine)", side, got)
+			return
+		}
+	}
+	t.Errorf("%s side compression %q, want %q", side, got, want)
 }
 
 // TestCompressionNkeyLeaf: the compressed INFO repeats the nonce, so an
