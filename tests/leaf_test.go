@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
 
@@ -23,7 +22,11 @@ func (s *target) leafPort(t testing.TB) int {
 	if s.hub != nil {
 		return s.hub.LeafAddr().Port
 	}
-	return nsLeafPort(t, s.ns)
+	v, err := s.ns.Varz(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.LeafNode.Port
 }
 
 // numLeafs is how many leaf connections a target has.
@@ -61,42 +64,6 @@ func waitInterest(t testing.TB, s *target, subject string, want bool) {
 			return fmt.Errorf("%s: interest in %q is %v, want %v", s.name, subject, got, want)
 		}
 		return nil
-	})
-}
-
-// nsLeafPort returns the leafnode port of an embedded nats-server.
-func nsLeafPort(t testing.TB, s *natsserver.Server) int {
-	t.Helper()
-	v, err := s.Varz(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.LeafNode.Port
-}
-
-// waitLeafs waits until a nats-server sees n leaf connections.
-func waitNSLeafs(t testing.TB, s *natsserver.Server, n int) {
-	t.Helper()
-	eventually(t, 10*time.Second, func() error {
-		if got := s.NumLeafNodes(); got != n {
-			return fmt.Errorf("nats-server has %d leaf connections, want %d", got, n)
-		}
-		return nil
-	})
-}
-
-// waitInterestNS waits until subject has interest in a nats-server's global account.
-func waitInterestNS(t testing.TB, s *natsserver.Server, subject string) {
-	t.Helper()
-	eventually(t, 10*time.Second, func() error {
-		acc, err := s.LookupAccount("$G")
-		if err != nil {
-			return err
-		}
-		if acc.SubscriptionInterest(subject) {
-			return nil
-		}
-		return fmt.Errorf("no interest in %q on nats-server", subject)
 	})
 }
 
@@ -167,14 +134,14 @@ func TestLeafBasicBothWays(t *testing.T) {
 
 func TestLeafhubLeafToNATSHub(t *testing.T) {
 	hub := startNATS(t, hubConf)
-	leaf := startLeafhub(t, leafConf("LEAF", nsLeafPort(t, hub.ns), ""))
-	waitNSLeafs(t, hub.ns, 1)
+	leaf := startLeafhub(t, leafConf("LEAF", hub.leafPort(t), ""))
+	waitLeafs(t, hub, 1)
 
 	// Hub client → leaf client.
 	lc := connect(t, leaf.url)
 	sub, _ := lc.SubscribeSync("down.>")
 	_ = lc.Flush()
-	waitInterestNS(t, hub.ns, "down.x")
+	waitInterest(t, hub, "down.x", true)
 	hc := connect(t, hub.url)
 	_ = hc.Publish("down.x", []byte("to leaf"))
 	if m, err := sub.NextMsg(5 * time.Second); err != nil || string(m.Data) != "to leaf" {
@@ -192,7 +159,7 @@ func TestLeafhubLeafToNATSHub(t *testing.T) {
 	})
 	_, _ = lc.Subscribe("svc", func(m *nats.Msg) { _ = m.Respond([]byte("answer")) })
 	_ = lc.Flush()
-	waitInterestNS(t, hub.ns, "svc")
+	waitInterest(t, hub, "svc", true)
 	if m, err := hc.Request("svc", nil, 5*time.Second); err != nil || string(m.Data) != "answer" {
 		t.Fatalf("request hub → leaf: %v %v", m, err)
 	}

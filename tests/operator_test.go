@@ -284,10 +284,7 @@ func mustCreds(b []byte, _ string) []byte { return b }
 // server's /connz (auth=1).
 func connAccount(t testing.TB, s *target, nc *nats.Conn) string {
 	t.Helper()
-	cid, err := nc.GetClientID()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cid := cidOf(t, nc)
 	if s.ns != nil {
 		z, err := s.ns.Connz(&server.ConnzOptions{CID: cid, Username: true})
 		if err != nil || len(z.Conns) != 1 {
