@@ -70,6 +70,14 @@ func stripped(o *Options) *Options {
 	return c
 }
 
+// SameRemote reports whether two remotes are configured alike, every
+// setting compared (for reload: an unchanged remote keeps its connection).
+func SameRemote(a, b *RemoteLeafOpts) bool {
+	ac, bc := *a, *b
+	ac.src, bc.src = "", ""
+	return reflect.DeepEqual(&ac, &bc)
+}
+
 // blockUsers returns the users of the accounts block (fromAccounts) or of
 // the authorization block.
 func blockUsers(o *Options, fromAccounts bool) []*User {

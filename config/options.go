@@ -250,6 +250,18 @@ type RemoteLeafOpts struct {
 	src string
 }
 
+// HostPorts are the remote's URLs as host:port (for monitoring and logs).
+func (r *RemoteLeafOpts) HostPorts() []string { return HostPorts(r.URLs) }
+
+// HostPorts lists URLs as host:port.
+func HostPorts(us []*url.URL) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.Host
+	}
+	return out
+}
+
 // ProxyOpts is a remote's HTTP CONNECT proxy.
 type ProxyOpts struct {
 	URL      string

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -55,6 +56,62 @@ func TestReloadRemotes(t *testing.T) {
 	waitLeafs(t, h1, 0)
 	if h2.ns.NumLeafNodes() != 1 || len(leaf.hub.Remotes()) != 1 {
 		t.Fatalf("after removing remote 1: hub 2 has %d leafs, %d remotes", h2.ns.NumLeafNodes(), len(leaf.hub.Remotes()))
+	}
+	// A change in any of the remote's settings (here only the s2_auto
+	// thresholds) restarts it with the new settings.
+	cid = leaf.hub.Remotes()[0].CID
+	r2b := fmt.Sprintf(`{ url: "nats://127.0.0.1:%d", compression: { mode: s2_auto, rtt_thresholds: [5ms, 20ms, 60ms] } }`, h2.leafPort(t))
+	if err := reloadWith(t, leaf, conf(r2b)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if st := leaf.hub.Remotes()[0]; st.State != "connected" || st.CID == cid {
+			return fmt.Errorf("the changed remote did not restart: %+v", st)
+		}
+		return nil
+	})
+}
+
+// TestLameDuckKeepsLeafLinks: in lame duck mode a leaf stops re-dialling
+// but keeps its links to the hub through the grace period (as nats-server
+// keeps its leafs until their turn to close); a reload meanwhile is
+// refused; at the end every link is closed and the remote is stopped.
+func TestLameDuckKeepsLeafLinks(t *testing.T) {
+	hub := startNATS(t, hubConf)
+	leaf := startLeafhub(t, leafConf("EDGE", hub.leafPort(t), "")+"lame_duck_duration: \"3s\"\nlame_duck_grace_period: \"1500ms\"\n")
+	waitLeafs(t, hub, 1)
+	cid := leaf.hub.Remotes()[0].CID
+	done := make(chan error, 1)
+	go func() { done <- leaf.hub.LameDuck(context.Background()) }()
+	eventually(t, 5*time.Second, func() error {
+		if err := leaf.hub.Healthz(); err == nil {
+			return fmt.Errorf("still healthy")
+		}
+		return nil
+	})
+	throughout(t, 500*time.Millisecond, func() error {
+		if n := hub.ns.NumLeafNodes(); n != 1 {
+			return fmt.Errorf("the hub has %d leafs during the grace period", n)
+		}
+		if st := leaf.hub.Remotes()[0]; st.State != "connected" || st.CID != cid {
+			return fmt.Errorf("remote during the grace period: %+v", st)
+		}
+		return nil
+	})
+	if err := reloadWith(t, leaf, "server_name: EDGE\n"); err == nil || !strings.Contains(err.Error(), "lame duck") {
+		t.Fatalf("reload during lame duck mode: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("lame duck mode did not end")
+	}
+	waitLeafs(t, hub, 0)
+	if st := leaf.hub.Remotes()[0]; st.State != "stopped" {
+		t.Fatalf("remote after lame duck mode: %+v", st)
 	}
 }
 
@@ -130,6 +187,10 @@ func TestReloadRefused(t *testing.T) {
 	}
 	if s.hub.Name() != "ONE" || !nc.IsConnected() {
 		t.Fatal("a refused reload changed the server")
+	}
+	// The log format and file are the command's: a change needs a restart.
+	if err := reloadWith(t, s, "server_name: ONE\nlogtime: false\n"); err == nil || !strings.Contains(err.Error(), "logtime") {
+		t.Fatalf("got %v, want the logtime change refused", err)
 	}
 }
 

@@ -43,7 +43,6 @@ import (
 	"github.com/leafhub/leafhub/actors/listen"
 	"github.com/leafhub/leafhub/actors/monitor"
 	"github.com/leafhub/leafhub/actors/obs"
-	"github.com/leafhub/leafhub/actors/remote"
 	"github.com/leafhub/leafhub/config"
 	"github.com/leafhub/leafhub/protocol"
 )
@@ -67,20 +66,19 @@ type Server struct {
 	name  string
 	start time.Time
 
-	sys        *actor.ActorSystem
-	reg        *obs.Registry
-	hub        *actor.PID
-	accSup     *actor.PID
-	connsSup   *actor.PID
-	remoteSup  *actor.PID
-	lnPIDs     []*actor.PID
-	accounts   map[string]*conn.AccountRef
-	remotes    []*remote.Shared // guarded by mu (reload changes them)
-	remotePIDs []*actor.PID     // guarded by mu
-	remoteKeys []string         // guarded by mu
-	remoteSeq  int
-	env        *conn.Env
-	delays     conn.LeafDelays
+	sys       *actor.ActorSystem
+	reg       *obs.Registry
+	hub       *actor.PID
+	accSup    *actor.PID
+	connsSup  *actor.PID
+	remoteSup *actor.PID
+	lnPIDs    []*actor.PID
+	accounts  map[string]*conn.AccountRef
+	remotes   []remoteEntry // guarded by mu (reload changes them)
+	stopping  bool          // lame duck or shutdown under way; guarded by mu
+	remoteSeq int
+	env       *conn.Env
+	delays    conn.LeafDelays
 
 	clientLn net.Listener
 	leafLn   net.Listener
@@ -382,7 +380,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 		}
 		s.mu.Lock()
 		listeners, remotes := s.lnPIDs, s.remoteSup
-		s.lnPIDs, s.remoteSup = nil, nil
+		s.lnPIDs, s.remoteSup, s.stopping = nil, nil, true
 		s.mu.Unlock()
 		for _, pid := range listeners {
 			stop(pid, "listener")

@@ -98,9 +98,7 @@ func (s *Server) spawnRemote(r *config.RemoteLeafOpts, interval time.Duration) e
 	if err != nil {
 		return err
 	}
-	s.remotes = append(s.remotes, sh)
-	s.remotePIDs = append(s.remotePIDs, pid)
-	s.remoteKeys = append(s.remoteKeys, remoteKey(r, interval))
+	s.remotes = append(s.remotes, remoteEntry{sh: sh, pid: pid, opts: r, interval: interval})
 	return nil
 }
 
@@ -129,18 +127,20 @@ func (s *Server) Remotez() any {
 func (s *Server) FaultRemote(i int) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if i < 0 || i >= len(s.remotePIDs) {
+	if i < 0 || i >= len(s.remotes) {
 		return fmt.Errorf("no remote %d", i)
 	}
-	s.sys.Root.Send(s.remotePIDs[i], &remote.Fault{})
+	s.sys.Root.Send(s.remotes[i].pid, &remote.Fault{})
 	return nil
 }
 
 // Remotes returns each configured remote's status.
 func (s *Server) Remotes() []*remote.Status {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	out := make([]*remote.Status, len(s.remotes))
 	for i, r := range s.remotes {
-		out[i] = r.Status()
+		out[i] = r.sh.Status()
 	}
 	return out
 }
@@ -191,14 +191,10 @@ func (s *Server) leafVarz(o *config.Options) monitor.LeafNodeOptsVarz {
 		v.Host = o.LeafNode.Host
 		v.Port = a.Port
 		v.AuthTimeout = o.LeafNode.AuthTimeout.Seconds()
-		v.TLSTimeout = config.DefaultTLSTimeout.Seconds()
+		v.TLSTimeout = tlsTimeout(o.LeafNode.TLS)
 	}
 	for _, r := range o.LeafNode.Remotes {
-		urls := make([]string, len(r.URLs))
-		for i, u := range r.URLs {
-			urls[i] = u.Host
-		}
-		rv := monitor.RemoteLeafz{LocalAccount: r.LocalAccount, URLs: urls}
+		rv := monitor.RemoteLeafz{LocalAccount: r.LocalAccount, URLs: r.HostPorts()}
 		if len(r.DenyImports) > 0 || len(r.DenyExports) > 0 {
 			rv.Deny = &monitor.DenyRules{Imports: r.DenyImports, Exports: r.DenyExports}
 		}

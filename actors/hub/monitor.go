@@ -16,6 +16,7 @@ import (
 	"github.com/leafhub/leafhub/actors/conn"
 	"github.com/leafhub/leafhub/actors/monitor"
 	"github.com/leafhub/leafhub/actors/route"
+	"github.com/leafhub/leafhub/config"
 )
 
 // Varz reports /varz.
@@ -28,7 +29,7 @@ func (s *Server) Varz() *monitor.Varz {
 		MaxConn: o.MaxConn, MaxSubs: o.MaxSubs, PingInterval: o.PingInterval, MaxPingsOut: o.MaxPingsOut,
 		HTTPHost: o.HTTPHost, HTTPPort: o.HTTPPort, AuthTimeout: o.AuthTimeout.Seconds(),
 		MaxControlLine: o.MaxControlLine, MaxPayload: int(o.MaxPayload), MaxPending: o.MaxPending,
-		TLSTimeout: 2, WriteDeadline: o.WriteDeadline,
+		TLSTimeout: tlsTimeout(o.TLS), WriteDeadline: o.WriteDeadline,
 		Start: s.start, Now: now, Uptime: uptime(now.Sub(s.start)),
 		Cores: runtime.NumCPU(), MaxProcs: runtime.GOMAXPROCS(0), ConfigLoadTime: s.start,
 		SystemAccount:        env.SystemAccount,
@@ -271,4 +272,13 @@ func (c *cpuSampler) sample() (rss int64, cpu float64) {
 		c.lastCPU, c.lastWall = total, now
 	}
 	return rss, c.last
+}
+
+// tlsTimeout is a tls block's handshake timeout in seconds for /varz
+// (nats-server's 2 s default when there is no block).
+func tlsTimeout(t *config.TLSOpts) float64 {
+	if t == nil {
+		return config.DefaultTLSTimeout.Seconds()
+	}
+	return t.Timeout.Seconds()
 }

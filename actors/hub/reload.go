@@ -3,13 +3,14 @@ package hub
 import (
 	"fmt"
 	"reflect"
-	"slices"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/zap"
 
 	"github.com/leafhub/leafhub/actors/account"
 	"github.com/leafhub/leafhub/actors/conn"
+	"github.com/leafhub/leafhub/actors/remote"
 	"github.com/leafhub/leafhub/config"
 )
 
@@ -27,13 +28,16 @@ import (
 // at run time: such a configuration is refused and nothing changes. It
 // returns the names of the changed settings.
 func (s *Server) Reload(o *config.Options) ([]string, error) {
-	old, _ := s.current()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return nil, fmt.Errorf("config reload refused: leafhub is shutting down (lame duck mode)")
+	}
+	old := s.opts
 	if err := reloadable(old, o); err != nil {
 		return nil, err
 	}
 	changed := config.Diff(old, o)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, a := range o.Accounts {
 		if _, ok := s.accounts[a.Name]; !ok {
 			if err := s.startAccount(a.Name); err != nil {
@@ -73,6 +77,8 @@ func reloadable(old, o *config.Options) error {
 	case !reflect.DeepEqual(operatorJWTs(old), operatorJWTs(o)) || old.Resolver != o.Resolver ||
 		!reflect.DeepEqual(old.ResolverPreload, o.ResolverPreload):
 		return fmt.Errorf("config reload not supported for operator, resolver or resolver_preload: restart leafhub")
+	case old.Logtime != o.Logtime || old.LogFile != o.LogFile:
+		return fmt.Errorf("config reload not supported for logtime or logfile: restart leafhub (SIGUSR1 reopens the log file)")
 	case old.SystemAccount != o.SystemAccount || old.NoSystemAccount != o.NoSystemAccount:
 		return fmt.Errorf("config reload not supported for system_account: restart leafhub")
 	case (len(old.LeafNode.Remotes) > 0) != (len(o.LeafNode.Remotes) > 0):
@@ -97,71 +103,48 @@ func (s *Server) newEnvFrom(old *conn.Env) (*conn.Env, error) {
 	return env, nil
 }
 
-// remoteKey identifies a remote's configuration: equal keys need no restart.
-func remoteKey(r *config.RemoteLeafOpts, interval time.Duration) string {
-	urls := make([]string, len(r.URLs))
-	for i, u := range r.URLs {
-		urls[i] = u.String()
-	}
-	return fmt.Sprint(urls, r.NoRandomize, r.LocalAccount, r.Credentials, r.Nkey, r.Hub, r.DenyImports, r.DenyExports,
-		r.Compression.Mode, r.FirstInfoTimeout, r.DialTimeout, r.Isolate, r.RequestIsolation, r.Disabled,
-		r.IgnoreDiscoveredServers, interval)
+// remoteEntry is one running remote: its actor and the configuration it
+// runs with.
+type remoteEntry struct {
+	sh       *remote.Shared
+	pid      *actor.PID
+	opts     *config.RemoteLeafOpts
+	interval time.Duration // leafnodes.reconnect
 }
 
 // reconcileRemotes keeps remotes whose configuration did not change, stops
 // those that were removed or changed, and starts the new ones. mu is held.
 func (s *Server) reconcileRemotes(o *config.Options) error {
 	interval := o.LeafNode.ReconnectInterval
-	want := make([]string, len(o.LeafNode.Remotes))
-	for i, r := range o.LeafNode.Remotes {
-		want[i] = remoteKey(r, interval)
-	}
-	// Keep each running remote whose key is still wanted (once per entry).
-	taken := make([]bool, len(want))
-	var keep []int
-	for i, k := range s.remoteKeys {
-		j := slices.IndexFunc(want, func(w string) bool { return w == k })
-		for j >= 0 && taken[j] {
-			next := slices.IndexFunc(want[j+1:], func(w string) bool { return w == k })
-			if next < 0 {
-				j = -1
+	taken := make([]bool, len(o.LeafNode.Remotes)) // new remotes an old one carries on
+	var kept []remoteEntry
+	for _, e := range s.remotes {
+		j := -1
+		for i, r := range o.LeafNode.Remotes {
+			if !taken[i] && e.interval == interval && config.SameRemote(e.opts, r) {
+				j = i
 				break
 			}
-			j += 1 + next
 		}
 		if j >= 0 {
 			taken[j] = true
-			keep = append(keep, i)
+			kept = append(kept, e)
 			continue
 		}
-		s.log.Info("remote removed or changed by the reload; stopping it", zap.Int("remote", s.remotes[i].Status().Index))
-		_ = s.sys.Root.StopFuture(s.remotePIDs[i]).Wait()
+		s.log.Info("remote removed or changed by the reload; stopping it", zap.Int("remote", e.sh.Status().Index))
+		_ = s.sys.Root.StopFuture(e.pid).Wait()
 	}
-	remotes, pids, keys := s.remotes, s.remotePIDs, s.remoteKeys
-	s.remotes, s.remotePIDs, s.remoteKeys = nil, nil, nil
-	for _, i := range keep {
-		s.remotes = append(s.remotes, remotes[i])
-		s.remotePIDs = append(s.remotePIDs, pids[i])
-		s.remoteKeys = append(s.remoteKeys, keys[i])
-	}
+	s.remotes = kept
 	for j, r := range o.LeafNode.Remotes {
 		if taken[j] {
 			continue
 		}
-		s.log.Info("remote added by the reload", zap.Strings("urls", hostPortsOf(r)))
+		s.log.Info("remote added by the reload", zap.Strings("urls", r.HostPorts()))
 		if err := s.spawnRemote(r, interval); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func hostPortsOf(r *config.RemoteLeafOpts) []string {
-	out := make([]string, len(r.URLs))
-	for i, u := range r.URLs {
-		out[i] = u.Host
-	}
-	return out
 }
 
 // startAccount starts the actor of one account.

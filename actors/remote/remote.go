@@ -36,6 +36,7 @@ const (
 	StateConnected  = "connected"
 	StateWaiting    = "waiting"
 	StateDisabled   = "disabled"
+	StateStopped    = "stopped" // lame duck mode: no more attempts
 )
 
 // Status is one remote's state, for monitoring.
@@ -58,10 +59,16 @@ type Shared struct {
 	status atomic.Pointer[Status]
 	leaf   *actor.PID // the current connection's actor; actor goroutine only
 	leafSt *conn.State
+	quiet  bool // lame duck mode: dial no more; actor goroutine only
 }
 
 // Status returns the current status.
 func (s *Shared) Status() *Status { return s.status.Load() }
+
+// Quiesce ends a remote's dialling for lame duck mode: a pending attempt is
+// cancelled and none follows, while the current connection stays until the
+// server closes it, as nats-server keeps its leafs in lame duck mode.
+type Quiesce struct{}
 
 // Fault makes the remote actor panic. Test-only fault injection.
 type Fault struct{}
@@ -77,7 +84,7 @@ type Config struct {
 
 // Props returns the props of a remote actor.
 func Props(cfg Config, sh *Shared) *actor.Props {
-	st := &Status{Index: cfg.Index, LocalAccount: cfg.Opts.LocalAccount, URLs: hostPorts(cfg.Opts.URLs),
+	st := &Status{Index: cfg.Index, LocalAccount: cfg.Opts.LocalAccount, URLs: cfg.Opts.HostPorts(),
 		State: StateConnecting, Since: time.Now()}
 	if cfg.Opts.Disabled {
 		st.State = StateDisabled
@@ -169,6 +176,12 @@ func (a *Actor) Receive(c actor.Context) {
 			a.log.Info("leafnode connection closed; reconnecting", zap.String("reason", reason))
 		}
 		a.wait(c, reason, extra+a.cfg.Interval)
+	case *Quiesce:
+		a.sh.quiet = true
+		a.stop()
+		if a.sh.leaf == nil {
+			a.stopped()
+		}
 	case *conn.DiscoveredURLs:
 		a.discovered(m.URLs)
 	case *Fault:
@@ -177,6 +190,7 @@ func (a *Actor) Receive(c actor.Context) {
 		a.stop() // the connection stays: the next incarnation watches it
 	case *actor.Stopping:
 		a.stop()
+		a.stopped()
 		if a.sh.leaf != nil {
 			// Removed (reload) or shutting down: the connection goes too.
 			c.Stop(a.sh.leaf)
@@ -202,6 +216,9 @@ func (a *Actor) start(c actor.Context) {
 	if a.sh.leaf != nil {
 		// A restart while connected: keep watching the connection.
 		c.Watch(a.sh.leaf)
+		return
+	}
+	if a.sh.quiet {
 		return
 	}
 	a.dial(c)
@@ -283,8 +300,13 @@ func (a *Actor) dialFailed(c actor.Context, m *dialDone) {
 	a.wait(c, fmt.Sprintf("dial %s: %v", m.url.Host, m.err), iv+time.Duration(rand.Int64N(int64(iv)+1)))
 }
 
-// wait schedules the next dial after d.
+// wait schedules the next dial after d, unless the remote is quiesced.
 func (a *Actor) wait(c actor.Context, reason string, d time.Duration) {
+	if a.sh.quiet {
+		a.setStatus(func(s *Status) { s.Reason = reason })
+		a.stopped()
+		return
+	}
 	if a.timer != nil {
 		a.timer.Stop()
 	}
@@ -314,7 +336,12 @@ func (a *Actor) discovered(hosts []string) {
 		list = append(list, &url.URL{Scheme: "nats-leaf", Host: h})
 	}
 	a.urls = append(list, configured...)
-	a.setStatus(func(s *Status) { s.URLs = hostPorts(a.urls) })
+	a.setStatus(func(s *Status) { s.URLs = config.HostPorts(a.urls) })
+}
+
+// stopped records that no attempt follows.
+func (a *Actor) stopped() {
+	a.setStatus(func(s *Status) { s.State, s.NextAttempt, s.CID, s.Since = StateStopped, time.Time{}, 0, time.Now() })
 }
 
 func (a *Actor) stop() {
@@ -339,11 +366,3 @@ func (a *Actor) setStatus(f func(*Status)) {
 }
 
 func sameHost(a, b *url.URL) bool { return a.Host == b.Host }
-
-func hostPorts(us []*url.URL) []string {
-	out := make([]string, len(us))
-	for i, u := range us {
-		out[i] = u.Host
-	}
-	return out
-}

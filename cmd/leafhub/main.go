@@ -252,9 +252,7 @@ func serve(opts *config.Options, f *flags, lg *logger, sigs chan os.Signal) int 
 				if ldmDone == nil {
 					ldmDone = make(chan error, 1)
 					go func() {
-						ctx, cancel := context.WithTimeout(context.Background(), opts.LameDuckDuration+shutdownTimeout)
-						defer cancel()
-						ldmDone <- s.LameDuck(ctx)
+						ldmDone <- s.LameDuck(context.Background()) // bounded by the running lame_duck_duration
 					}()
 				}
 				continue
