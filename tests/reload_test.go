@@ -115,6 +115,32 @@ func TestLameDuckKeepsLeafLinks(t *testing.T) {
 	}
 }
 
+// TestReloadAllowResponses: a reload that gives a connected user
+// allow_responses lets it answer requests at once, without reconnecting.
+func TestReloadAllowResponses(t *testing.T) {
+	users := func(svcPerms string) string {
+		return "authorization { users [ {user: svc, password: p, permissions: { subscribe: req, publish: { deny: \">\" }" + svcPerms +
+			" } }, {user: c, password: p} ] }\n"
+	}
+	s := startLeafhub(t, users(""))
+	url := strings.Replace(s.url, "nats://", "nats://svc:p@", 1)
+	svc := connect(t, url)
+	if _, err := svc.Subscribe("req", func(m *nats.Msg) { _ = m.Respond([]byte("answer")) }); err != nil {
+		t.Fatal(err)
+	}
+	_ = svc.Flush()
+	c := connect(t, strings.Replace(s.url, "nats://", "nats://c:p@", 1))
+	if _, err := c.Request("req", nil, 300*time.Millisecond); err == nil {
+		t.Fatal("a user without allow_responses answered a request")
+	}
+	if err := reloadWith(t, s, users(", allow_responses: true")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := c.Request("req", nil, 5*time.Second); err != nil || string(m.Data) != "answer" {
+		t.Fatalf("after the reload: %v %v", m, err)
+	}
+}
+
 // TestReloadAuthorization: a removed user is disconnected with
 // Authorization Violation; a user whose permissions shrank loses the
 // subscriptions they no longer allow and is refused publishes; others stay.

@@ -34,14 +34,13 @@ type client struct {
 	base
 	overflow bool // max_connections exceeded: say so and close
 
-	subs        map[string]*route.Sub // by sid; this actor only
-	connected   bool
-	verbose     bool
-	nonce       string
-	perms       *auth.Perms                // bound by CONNECT (and reload)
-	readerPerms atomic.Pointer[auth.Perms] // what the reader checks; the same as perms
-	creds       auth.Credentials           // re-checked on reload
-	authTimer   timer
+	subs      map[string]*route.Sub // by sid; this actor only
+	connected bool
+	verbose   bool
+	nonce     string
+	perms     atomic.Pointer[auth.Perms] // bound by CONNECT (and reload); the reader checks them too
+	creds     auth.Credentials           // re-checked on reload
+	authTimer timer
 }
 
 // connectOp is CONNECT, handed from the reader; reply gets the result.
@@ -118,9 +117,7 @@ func (a *client) Receive(c actor.Context) {
 	case *tick:
 		a.onTick(c, m)
 	case *outFailed:
-		if m.reason == SlowConsumerPendingBytes || m.reason == SlowConsumerWriteDeadline {
-			a.env.Totals.SlowConsumers.Add(1)
-			a.env.Totals.SlowConsumerClients.Add(1)
+		if a.env.Totals.countSlow(m.reason, &a.env.Totals.SlowConsumerClients) {
 			a.log.Warn("slow consumer detected", zap.String("reason", m.reason.String()),
 				zap.Int64("max_pending", a.env.Opts.MaxPending))
 		}
@@ -229,12 +226,8 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 	a.connected = true
 	armExpiry(c, &a.authTimer, id)
 	a.verbose = ci.Verbose
-	a.perms = id.Perms
-	a.readerPerms.Store(id.Perms)
+	a.setPerms(id.Perms)
 	a.creds = creds
-	if rp := id.Perms.ResponsePermission(); rp != nil {
-		a.ep.SetResponsePermission(rp.MaxMsgs, rp.Expires, id.Perms.CanPublish)
-	}
 	a.ep.SetFlags(ci.Echo, headers)
 	a.st.meta.Store(&Meta{Name: ci.Name, Lang: ci.Lang, Version: ci.Version, User: id.User, Account: ref.Route.Name})
 	a.log = a.log.With(zap.String("account", ref.Route.Name))
@@ -271,8 +264,7 @@ func (a *client) reconfigure(c actor.Context, env *Env) {
 	if !a.stillAuthorized(c, env, id, ok) {
 		return
 	}
-	a.perms = id.Perms
-	a.readerPerms.Store(id.Perms)
+	a.setPerms(id.Perms)
 	var ch change
 	for _, s := range a.subs {
 		if id.Perms.CanSubscribe(s.Subject, s.Queue) {
@@ -285,6 +277,17 @@ func (a *client) reconfigure(c actor.Context, env *Env) {
 	}
 	a.subsChanged()
 	a.commit(c, &ch, nil)
+}
+
+// setPerms installs the connection's permissions, for the actor and its
+// reader, and its allow_responses (started afresh, or turned off).
+func (a *client) setPerms(p *auth.Perms) {
+	a.perms.Store(p)
+	if rp := p.ResponsePermission(); rp != nil {
+		a.ep.SetResponsePermission(rp.MaxMsgs, rp.Expires, p.CanPublish)
+	} else {
+		a.ep.SetResponsePermission(0, 0, nil)
+	}
 }
 
 // sub applies one SUB of a batch; the change goes into ch.
@@ -301,7 +304,7 @@ func (a *client) sub(op *subOp, ch *change) {
 		return
 	}
 	s := &route.Sub{Subject: op.subject, Queue: op.queue, SID: op.sid, EP: a.ep,
-		DenyFilter: a.perms.DenyFilter(op.subject, op.queue)}
+		DenyFilter: a.perms.Load().DenyFilter(op.subject, op.queue)}
 	a.subs[op.sid] = s
 	ch.add = append(ch.add, s)
 	if a.verbose {

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"bytes"
 	"io"
 	"sync/atomic"
 	"time"
@@ -16,8 +17,9 @@ import (
 // (s2_auto follows the RTT); the writer goroutine alone encodes.
 type s2Encoder struct {
 	level atomic.Pointer[string]
-	w     *s2.Writer // writer goroutine only
-	cur   string     // the level w was made for
+	w     *s2.Writer   // writer goroutine only
+	cur   string       // the level w was made for
+	buf   bytes.Buffer // the encoded batch, written to the socket at once
 }
 
 func newS2Encoder(level string) *s2Encoder {
@@ -31,18 +33,30 @@ func (e *s2Encoder) setLevel(l string) { e.level.Store(&l) }
 // Level is the level in use.
 func (e *s2Encoder) Level() string { return *e.level.Load() }
 
-// Encode writes b to w as one S2 stream.
+// Encode writes b to w as one S2 stream, in one write: the S2 writer emits
+// the stream header and every chunk separately, so it encodes into a buffer.
 func (e *s2Encoder) Encode(w io.Writer, b []byte) error {
 	lvl := e.Level()
 	if e.w == nil || lvl != e.cur {
 		e.w, e.cur = s2.NewWriter(nil, s2Options(lvl)...), lvl
 	}
-	e.w.Reset(w)
+	e.buf.Reset()
+	e.w.Reset(&e.buf)
 	if _, err := e.w.Write(b); err != nil {
 		return err
 	}
-	return e.w.Close()
+	if err := e.w.Close(); err != nil {
+		return err
+	}
+	_, err := w.Write(e.buf.Bytes())
+	if e.buf.Cap() > s2RetainLimit {
+		e.buf = bytes.Buffer{} // one large batch does not pin its buffer
+	}
+	return err
 }
+
+// s2RetainLimit is the largest encode buffer kept between batches.
+const s2RetainLimit = 1 << 20
 
 // s2Options are the writer options of a level: single-threaded, and
 // uncompressed blocks, the default, better or best compression.

@@ -77,6 +77,18 @@ type Totals struct {
 	SlowConsumerLeafs                  atomic.Int64
 }
 
+// countSlow counts a close for being a slow consumer, in the total and in
+// the connection kind's figure (as /varz reports them), and reports whether
+// it was one.
+func (t *Totals) countSlow(r CloseReason, kind *atomic.Int64) bool {
+	if r != SlowConsumerPendingBytes && r != SlowConsumerWriteDeadline {
+		return false
+	}
+	t.SlowConsumers.Add(1)
+	kind.Add(1)
+	return true
+}
+
 // add folds a closed connection's counters into the totals.
 func (t *Totals) add(st *State) {
 	ep := st.Endpoint()

@@ -193,6 +193,10 @@ func (l *leaf) Receive(c actor.Context) {
 	case *tick:
 		l.onTick(c, m)
 	case *outFailed:
+		if l.env.Totals.countSlow(m.reason, &l.env.Totals.SlowConsumerLeafs) {
+			l.log.Warn("slow consumer detected", zap.String("reason", m.reason.String()),
+				zap.Duration("write_deadline", l.env.Opts.WriteDeadline))
+		}
 		l.close(c, m.reason)
 	case *actor.Stopping:
 		l.authTimer.stop()

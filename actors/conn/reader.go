@@ -106,7 +106,7 @@ func newReader(a *client, root *actor.RootContext, self *actor.PID) *reader {
 	opts := a.env.Opts
 	return &reader{readerCore: newReaderCore(&a.base, root, self, protocol.ClientMode, protocol.Limits{
 		MaxControlLine: int(opts.MaxControlLine), MaxPayload: int(opts.MaxPayload)}),
-		perms: &a.readerPerms, gatewayReplies: len(opts.LeafNode.Remotes) > 0}
+		perms: &a.perms, gatewayReplies: len(opts.LeafNode.Remotes) > 0}
 }
 
 // run reads until the socket fails or a handler error stops parsing; h is

@@ -22,7 +22,6 @@ type Publisher struct {
 	touched    []*Outbound
 	touchedSet map[*Outbound]struct{} // used once touched is long
 	targets    []leafTarget           // leaf connections of the message being routed
-	groupBuf   []string               // zero-length base for target group lists
 	rng        *rand.Rand
 }
 
@@ -125,7 +124,7 @@ func (p *Publisher) route(subject, reply []byte, queues [][]byte, fromLeaf bool,
 		if p.deliverLeaf(&p.targets[i], subject, reply, hdrLen, msg) {
 			n++
 		}
-		p.targets[i] = leafTarget{}
+		p.targets[i].ep = nil // the group list's storage stays for the next message
 	}
 	return n
 }
@@ -186,11 +185,17 @@ func (p *Publisher) target(ep *Endpoint, group string) {
 			return
 		}
 	}
-	t := leafTarget{ep: ep}
-	if group != "" {
-		t.groups = append(p.groupBuf[len(p.groupBuf):], group)
+	// Reuse a slot of an earlier message, and its group list's storage.
+	n := len(p.targets)
+	if n == cap(p.targets) {
+		p.targets = append(p.targets, leafTarget{})
 	}
-	p.targets = append(p.targets, t)
+	p.targets = p.targets[:n+1]
+	t := &p.targets[n]
+	t.ep, t.groups = ep, t.groups[:0]
+	if group != "" {
+		t.groups = append(t.groups, group)
+	}
 }
 
 // deliverGroup gives the message to one member of a queue group: the first
@@ -249,10 +254,7 @@ func (p *Publisher) deliverLeaf(t *leafTarget, subject, reply []byte, hdrLen int
 	}
 	o.buf = protocol.AppendLMsgGroups(o.buf, subject, reply, t.groups, hdrLen, msg)
 	o.outMsgs++
-	o.outBytes += int64(len(msg))
-	if ep.replies != nil && len(reply) > 0 {
-		ep.replies.recordLocked(reply)
-	}
+	o.outBytes += int64(len(msg)) // leafs have no allow_responses: nothing to record
 	o.mu.Unlock()
 	p.touch(o)
 	return true

@@ -10,7 +10,7 @@ type replyPerms struct {
 	maxMsgs    int
 	ttl        time.Duration
 	static     func(subject string) bool // the publish permission without replies
-	m          map[string]*replyUse
+	m          map[string]replyUse
 	sincePrune int
 	lastPrune  time.Time
 }
@@ -27,22 +27,27 @@ const (
 	replyPruneAfter = time.Second
 )
 
-// SetResponsePermission enables allow_responses for the endpoint. static is
-// the connection's publish permission check; replies it allows anyway are
-// not tracked. Call it before the endpoint has subscriptions.
+// SetResponsePermission enables allow_responses for the endpoint, with no
+// reply recorded yet; a nil static turns it off. static is the connection's
+// publish permission check; replies it allows anyway are not tracked.
 func (e *Endpoint) SetResponsePermission(maxMsgs int, ttl time.Duration, static func(string) bool) {
+	var r *replyPerms
+	if static != nil {
+		r = &replyPerms{maxMsgs: maxMsgs, ttl: ttl, static: static, m: make(map[string]replyUse), lastPrune: time.Now()}
+	}
 	e.Out.mu.Lock()
-	e.replies = &replyPerms{maxMsgs: maxMsgs, ttl: ttl, static: static, m: make(map[string]*replyUse), lastPrune: time.Now()}
+	e.replies = r
 	e.Out.mu.Unlock()
 }
 
 // recordLocked notes a reply subject delivered to the endpoint. Out.mu held.
 func (r *replyPerms) recordLocked(reply []byte) {
-	if r.static(string(reply)) {
+	key := string(reply) // one conversion: the map keeps it
+	if r.static(key) {
 		return
 	}
 	now := time.Now()
-	r.m[string(reply)] = &replyUse{at: now}
+	r.m[key] = replyUse{at: now}
 	r.sincePrune++
 	if r.sincePrune > replyPruneEvery || now.Sub(r.lastPrune) > replyPruneAfter {
 		for k, u := range r.m {
@@ -64,8 +69,8 @@ func (e *Endpoint) ResponseAllowed(subject []byte) bool {
 	if r == nil {
 		return false
 	}
-	u := r.m[string(subject)]
-	if u == nil {
+	u, ok := r.m[string(subject)]
+	if !ok {
 		return false
 	}
 	u.n++
@@ -73,5 +78,6 @@ func (e *Endpoint) ResponseAllowed(subject []byte) bool {
 		delete(r.m, string(subject))
 		return false
 	}
+	r.m[string(subject)] = u
 	return true
 }
