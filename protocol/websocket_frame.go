@@ -248,25 +248,64 @@ func (r *WSReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	for r.err == nil {
-		var n int
+	// Once there are bytes for p, go on only with what needs no read from
+	// src: the rest of the buffer, further frames whose header is in it,
+	// the inflating message.
+	n := 0
+	for r.err == nil && n < len(p) && (n == 0 || r.buffered()) {
+		var m int
 		var err error
 		switch {
 		case r.inflating:
-			n, err = r.readInflated(p)
+			m, err = r.readInflated(p[n:])
 		case r.inFrame && r.compressed:
 			err = r.gather()
 		case r.inFrame:
-			n, err = r.readPayload(p)
+			m, err = r.readPayload(p[n:])
 		default:
 			err = r.readHeader()
 		}
 		r.err = err
-		if n > 0 {
-			return n, nil
-		}
+		n += m
+	}
+	if n > 0 {
+		return n, nil // an error that came with them is reported next
 	}
 	return 0, r.err
+}
+
+// buffered reports whether the next step of Read can be taken without
+// reading from src. A close frame is not taken after data: the bytes
+// before it are passed on first, as when it is read on its own.
+func (r *WSReader) buffered() bool {
+	switch {
+	case r.inflating:
+		return true
+	case r.inFrame:
+		return r.rem == 0 || r.r < r.w
+	}
+	have := r.w - r.r
+	if have < 2 {
+		return false
+	}
+	b0, b1 := r.buf[r.r], r.buf[r.r+1]
+	if b0&0x0f == wsOpClose {
+		return false
+	}
+	size, n := int(b1&0x7f), 2
+	switch size {
+	case 126:
+		n = 4
+	case 127:
+		n = 10
+	}
+	if b1&wsMaskBit != 0 {
+		n += 4
+	}
+	if b0&0x08 != 0 && size <= wsMaxControl {
+		n += size // a control frame is handled whole
+	}
+	return have >= n
 }
 
 // fill reads more from src into buf, after the unread bytes.
@@ -794,13 +833,4 @@ func (e *WSWriter) appendCompressed(dst, b []byte) ([]byte, error) {
 // "..."), masked if we mask.
 func (e *WSWriter) CloseFrame(code int, text string) ([]byte, error) {
 	return appendWSFrame(nil, wsFin|wsOpClose, wsClosePayload(nil, code, text), e.opts.maskWrites(), e.opts.rand())
-}
-
-// PongFrame is a pong carrying payload (at most 125 bytes), masked if we
-// mask.
-func (e *WSWriter) PongFrame(payload []byte) ([]byte, error) {
-	if len(payload) > wsMaxControl {
-		return nil, errors.New("websocket: control payload above 125 bytes")
-	}
-	return appendWSFrame(nil, wsFin|wsOpPong, payload, e.opts.maskWrites(), e.opts.rand())
 }

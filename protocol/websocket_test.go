@@ -750,6 +750,115 @@ func TestWSReaderSourceErrors(t *testing.T) {
 	}
 }
 
+// TestWSReaderMaxMessageAboveDefault: with MaxMessage above 1 MB (a larger
+// max_payload), a compressed message between 1 MB and the limit passes;
+// with the default it fails.
+func TestWSReaderMaxMessageAboveDefault(t *testing.T) {
+	msg := bytes.Repeat([]byte("PUB foo 11\r\nhello world\r\n"), (3<<20)/2/25)
+	wire, err := NewWSWriter(WSOptions{Compress: true, MaxMessage: 2 << 20}).AppendFrames(nil, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frames, _ := parseFrames(t, wire); len(frames) != 1 || len(msg) <= 1<<20 {
+		t.Fatalf("%d messages of %d bytes, want one above 1 MB", len(frames), len(msg))
+	}
+	got, _ := readWS(bytes.NewReader(wire), WSOptions{Client: true, Compress: true, MaxMessage: 2 << 20}, 32<<10)
+	if !bytes.Equal(got.out, msg) || got.err != io.EOF {
+		t.Errorf("below a 2 MB limit: %d bytes, %v", len(got.out), got.err)
+	}
+	got, _ = readWS(bytes.NewReader(wire), WSOptions{Client: true, Compress: true}, 32<<10)
+	if len(got.out) != 1<<20 || !errors.Is(got.err, ErrWSMessageTooBig) {
+		t.Errorf("default limit: %d bytes, %v", len(got.out), got.err)
+	}
+}
+
+// onceSource returns b in one Read, then fails the test if read again.
+type onceSource struct {
+	t    *testing.T
+	b    []byte
+	done bool
+}
+
+func (s *onceSource) Read(p []byte) (int, error) {
+	if s.done {
+		s.t.Error("read from the source after bytes were ready")
+		return 0, io.ErrNoProgress
+	}
+	s.done = true
+	return copy(p, s.b), nil
+}
+
+// TestWSReaderBufferedFrames: one Read passes on the payload of every frame
+// already buffered, answering the pings among them, without reading from
+// the source again; a close frame after data waits for the next Read.
+func TestWSReaderBufferedFrames(t *testing.T) {
+	var controls [][]byte
+	opts := WSOptions{Client: true, Rand: bytes.NewReader(rfcKey), Control: func(f []byte) { controls = append(controls, bytes.Clone(f)) }}
+	// "He", a ping, "llo" in two fragments, an empty frame, "!", the first
+	// byte of another frame's header.
+	in := hexBytes("82 02 48 65 89 00 01 02 6c 6c 80 01 6f 82 00 82 01 21 82")
+	r := NewWSReader(&onceSource{t: t, b: in}, opts)
+	p := make([]byte, 64)
+	if n, err := r.Read(p); string(p[:n]) != "Hello!" || err != nil || len(controls) != 1 || !bytes.Equal(controls[0], hexBytes("8a 80 37 fa 21 3d")) {
+		t.Errorf("Read = %q %v, controls %x", p[:n], err, controls)
+	}
+	// p full: the rest stays for the next Read.
+	r = NewWSReader(bytes.NewReader(hexBytes("82 03 61 62 63 82 02 64 65")), WSOptions{Client: true})
+	if n, err := r.Read(p[:4]); string(p[:n]) != "abcd" || err != nil {
+		t.Errorf("Read of 4 = %q %v", p[:n], err)
+	}
+	if n, err := r.Read(p); string(p[:n]) != "e" || err != nil {
+		t.Errorf("next Read = %q %v", p[:n], err)
+	}
+	// A close frame after data.
+	controls = nil
+	r = NewWSReader(bytes.NewReader(hexBytes("82 01 61 88 00 82 01 62")), WSOptions{Client: true, Rand: &keys{}, Control: opts.Control})
+	if n, err := r.Read(p); string(p[:n]) != "a" || err != nil || len(controls) != 0 {
+		t.Errorf("before the close: %q %v, controls %x", p[:n], err, controls)
+	}
+	if n, err := r.Read(p); n != 0 || err != io.EOF || len(controls) != 1 {
+		t.Errorf("the close: %d %v, controls %x", n, err, controls)
+	}
+	// A violation after data comes with the next Read.
+	r = NewWSReader(bytes.NewReader(hexBytes("82 01 61 a2 00")), WSOptions{Client: true})
+	if n, err := r.Read(p); string(p[:n]) != "a" || err != nil {
+		t.Errorf("before the violation: %q %v", p[:n], err)
+	}
+	var we *WSError
+	if _, err := r.Read(p); !errors.As(err, &we) || we.Code != WSCloseProtocolError {
+		t.Errorf("the violation: %v", err)
+	}
+	// Compressed messages: gathered and inflated from the buffer as well.
+	w := NewWSWriter(WSOptions{Compress: true})
+	batch := bytes.Repeat([]byte("PING\r\n"), 20)
+	wire, _ := w.AppendFrames(nil, batch)
+	wire, _ = w.AppendFrames(wire, []byte("+OK\r\n"))
+	wire, _ = w.AppendFrames(wire, batch)
+	r = NewWSReader(&onceSource{t: t, b: wire}, WSOptions{Client: true, Compress: true})
+	p = make([]byte, 1000)
+	if n, err := r.Read(p); string(p[:n]) != string(batch)+"+OK\r\n"+string(batch) || err != nil {
+		t.Errorf("compressed: %q %v", p[:n], err)
+	}
+}
+
+// TestWSWriterEncodeRetain: Encode does not keep a buffer above
+// retainLimit after a large batch.
+func TestWSWriterEncodeRetain(t *testing.T) {
+	w := NewWSWriter(WSOptions{})
+	var out bytes.Buffer
+	big := make([]byte, 2*retainLimit)
+	if err := w.Encode(&out, big); err != nil || out.Len() != len(big)+10 {
+		t.Fatalf("Encode: %v, %d bytes", err, out.Len())
+	}
+	if cap(w.out) > retainLimit {
+		t.Errorf("kept %d bytes", cap(w.out))
+	}
+	out.Reset()
+	if err := w.Encode(&out, []byte("hi")); err != nil || !bytes.Equal(out.Bytes(), hexBytes("82 02 68 69")) || cap(w.out) == 0 {
+		t.Errorf("small batch: %v %x, kept %d", err, out.Bytes(), cap(w.out))
+	}
+}
+
 func TestWSControlFrames(t *testing.T) {
 	w := NewWSWriter(WSOptions{})
 	if f, _ := w.CloseFrame(1000, "bye"); !bytes.Equal(f, hexBytes("88 05 03 e8 62 79 65")) {
@@ -763,16 +872,23 @@ func TestWSControlFrames(t *testing.T) {
 	if f, _ := w.CloseFrame(WSCloseProtocolError, strings.Repeat("y", 123)); len(f) != 127 || f[126] != 'y' {
 		t.Errorf("123-byte text is kept: %q", f)
 	}
-	if f, _ := w.PongFrame([]byte("Hello")); !bytes.Equal(f, hexBytes("8a 05 48 65 6c 6c 6f")) {
-		t.Errorf("pong: %x", f)
+	// Pongs are the reader's answers to pings.
+	pong := func(opts WSOptions, ping string) wsRun {
+		opts.Rand = bytes.NewReader(rfcKey)
+		got, _ := readWS(bytes.NewReader(hexBytes(ping)), opts, 64)
+		return got
 	}
-	mw := NewWSWriter(WSOptions{Client: true, Rand: bytes.NewReader(rfcKey)})
-	if f, _ := mw.PongFrame([]byte("Hello")); !bytes.Equal(f, hexBytes("8a 85 37 fa 21 3d 7f 9f 4d 51 58")) {
-		t.Errorf("masked pong: %x", f)
+	if got := pong(WSOptions{}, "89 85 00 00 00 00 48 65 6c 6c 6f"); len(got.controls) != 1 || !bytes.Equal(got.controls[0], hexBytes("8a 05 48 65 6c 6c 6f")) {
+		t.Errorf("pong: %v", got)
 	}
-	if _, err := w.PongFrame(make([]byte, 126)); err == nil {
-		t.Error("a 126-byte pong must be refused")
+	if got := pong(WSOptions{Client: true}, "89 05 48 65 6c 6c 6f"); len(got.controls) != 1 || !bytes.Equal(got.controls[0], hexBytes("8a 85 37 fa 21 3d 7f 9f 4d 51 58")) {
+		t.Errorf("masked pong: %v", got)
 	}
+	big := "89 7e 00 7e" + strings.Repeat(" 00", 126)
+	if got := pong(WSOptions{Client: true}, big); len(got.controls) != 0 || got.err == io.EOF {
+		t.Errorf("a 126-byte pong must be refused: %v", got)
+	}
+	mw := NewWSWriter(WSOptions{Client: true, Rand: bytes.NewReader(nil)})
 	if _, err := mw.CloseFrame(1000, ""); err == nil {
 		t.Error("an exhausted Rand must fail")
 	}

@@ -163,7 +163,9 @@ func AcceptWS(req *WSRequest, opts *WSAcceptOptions) (*WSAccepted, error) {
 		return nil, wsRefuse(403, "origin not allowed: "+err.Error())
 	}
 	a := &WSAccepted{Kind: kind}
-	a.Compress = opts.Compression && wsOffersDeflate(h)
+	if opts.Compression {
+		a.Compress, _ = wsDeflateSupport(h)
+	}
 	a.NoMasking = wsFirst(h, wsNoMaskingHeader) == "true" && !opts.RefuseNoMasking
 	if req.Buffered > 0 {
 		return nil, wsRefuse(400, "client sent data before handshake is complete")
@@ -245,11 +247,6 @@ func wsDeflateSupport(h map[string][]string) (found, both bool) {
 		}
 	}
 	return false, false
-}
-
-func wsOffersDeflate(h map[string][]string) bool {
-	found, _ := wsDeflateSupport(h)
-	return found
 }
 
 // WSDialOptions are a websocket remote's settings.

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
@@ -53,6 +54,25 @@ func TestWebsocketClients(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestWebsocketLargeCompressed: with permessage-deflate, a message above
+// 1 MB but within max_payload arrives, as on nats-server, which bounds a
+// websocket peer's compressed messages by max_payload.
+func TestWebsocketLargeCompressed(t *testing.T) {
+	both(t, "max_payload: 4MB\n"+fmt.Sprintf(wsConf, ", compression: true"), func(t *testing.T, s *target) {
+		wc := connect(t, s.ws, nats.Compression(true))
+		tcp := connect(t, s.url)
+		sub, _ := tcp.SubscribeSync("ws.big")
+		_ = tcp.Flush()
+		big := bytes.Repeat([]byte("leafhub "), 3<<20/8) // 3 MiB, compresses well
+		if err := wc.Publish("ws.big", big); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := sub.NextMsg(10 * time.Second); err != nil || !bytes.Equal(m.Data, big) {
+			t.Fatalf("3 MiB over a compressed websocket: %v (closed: %v)", err, wc.IsClosed())
+		}
+	})
 }
 
 // TestWebsocketLeaf (issue 4 item 4): leafnode connections over ws://

@@ -40,12 +40,13 @@ type readerCore struct {
 	io     *connIO
 	root   *actor.RootContext
 	self   *actor.PID
-	conn   net.Conn
 	st     *State
 	ep     *route.Endpoint
 	pings  *pingState
 	parser *protocol.Parser
 	pub    *route.Publisher
+
+	maxPayload int // also bounds a WebSocket peer's compressed messages
 
 	barrier chan struct{} // closed when the last control operation is in effect
 	pending []any         // control operations not handed over yet
@@ -73,9 +74,9 @@ type readerCore struct {
 
 func newReaderCore(b *base, root *actor.RootContext, self *actor.PID, mode protocol.Mode, lim protocol.Limits) readerCore {
 	return readerCore{
-		io: b.io, root: root, self: self, conn: b.netConn, st: b.st, ep: b.ep, pings: b.pings, stream: b.stream,
-		parser: protocol.NewParser(mode, lim),
-		pub:    route.NewPublisher(b.ep, uint64(time.Now().UnixNano())),
+		io: b.io, root: root, self: self, st: b.st, ep: b.ep, pings: b.pings, stream: b.stream,
+		parser: protocol.NewParser(mode, lim), maxPayload: lim.MaxPayload,
+		pub: route.NewPublisher(b.ep, uint64(time.Now().UnixNano())),
 	}
 }
 
@@ -190,6 +191,9 @@ func (r *readerCore) setUp() error {
 			return &wsUpgradeError{err}
 		}
 		r.stream.useWS(c.(*wsConn))
+	}
+	if w := r.stream.ws.Load(); w != nil {
+		w.setMaxPayload(r.maxPayload)
 	}
 	if !r.holdReady {
 		r.stream.markReady()

@@ -33,13 +33,13 @@ type wsConn struct {
 	net.Conn // the socket, or TLS over it
 	src      *protocol.WSReader
 	enc      *protocol.WSWriter
+	opts     protocol.WSOptions // what src was made with
 
 	compress bool // permessage-deflate negotiated
 
 	in *swapReader // what the frame reader reads: the socket, then S2
 
-	mu        sync.Mutex // one frame at a time on the socket
-	out       []byte     // frame buffer of Write, under mu
+	mu        sync.Mutex // one frame at a time on the socket; enc under it
 	closeSent bool       // under mu: no data after a close frame
 	s2        *s2Encoder // under mu: S2 over the frames, once switched
 
@@ -61,7 +61,17 @@ func newWSConn(c net.Conn, early []byte, opts protocol.WSOptions) *wsConn {
 	w.in = &swapReader{r: r}
 	w.src = protocol.NewWSReader(w.in, opts)
 	w.enc = protocol.NewWSWriter(opts)
+	w.opts = opts
 	return w
+}
+
+// setMaxPayload bounds the peer's compressed messages by the connection's
+// max_payload, as nats-server bounds them by the client's (0: 1 MB). Only
+// before the first Read. The writer keeps compressing at most 1 MB per
+// message, which a nats-server peer inflates whatever our max_payload.
+func (w *wsConn) setMaxPayload(n int) {
+	w.opts.MaxMessage = n
+	w.src = protocol.NewWSReader(w.in, w.opts)
 }
 
 // Read returns frame payload. A frame that breaks the rules gets the close
@@ -84,15 +94,21 @@ func (w *wsConn) Write(p []byte) (int, error) {
 	if w.closeSent {
 		return 0, net.ErrClosed
 	}
-	out, err := w.enc.AppendFrames(w.out[:0], p)
-	if err != nil {
-		return 0, err
-	}
-	w.out = out
-	if err := w.send(out); err != nil {
+	if err := w.enc.Encode(wsFrames{w}, p); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// wsFrames is where Write's encoder puts the frames: the socket, through
+// S2 once it is on. mu held.
+type wsFrames struct{ w *wsConn }
+
+func (f wsFrames) Write(frames []byte) (int, error) {
+	if err := f.w.send(frames); err != nil {
+		return 0, err
+	}
+	return len(frames), nil
 }
 
 // send writes frames to the socket, through S2 once it is on. mu held.

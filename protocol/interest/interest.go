@@ -115,13 +115,6 @@ func (m *Map) Sync(want map[Key]int) []Line {
 	return lines
 }
 
-// Keys calls f for every announced key and its count.
-func (m *Map) Keys(f func(Key, int)) {
-	for k, n := range m.m {
-		f(k, n)
-	}
-}
-
 // Source describes where a subscription comes from.
 type Source struct {
 	// Leaf is true for interest learned from a leaf connection.
