@@ -18,6 +18,14 @@ var connectionTypes = map[string]bool{
 	"IN_PROCESS":  true,
 }
 
+// ConnectionType returns the upper-case name of a connection type that
+// nats-server knows (as allowed_connection_types and user JWTs list them,
+// in any case), and whether it is one.
+func ConnectionType(name string) (string, bool) {
+	ct := strings.ToUpper(name)
+	return ct, connectionTypes[ct]
+}
+
 // authorization parses the top-level authorization block.
 func (l *loader) authorization(o *Options, n *node, path string) {
 	fields, ok := l.mapping(n, path)
@@ -158,9 +166,9 @@ func (l *loader) connectionTypes(n *node, path string) (map[string]bool, bool) {
 	}
 	m := make(map[string]bool, len(list))
 	var unknown []string
-	for _, ct := range list {
-		ct = strings.ToUpper(ct)
-		if !connectionTypes[ct] {
+	for _, name := range list {
+		ct, known := ConnectionType(name)
+		if !known {
 			unknown = append(unknown, ct)
 			continue
 		}

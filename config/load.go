@@ -259,11 +259,21 @@ func (l *loader) top(o *Options, f *field) {
 		}
 	case "lame_duck_duration":
 		if d, ok := l.duration(n, path); ok {
+			if d < minLameDuckDuration {
+				l.errorf(n, path, "invalid lame_duck_duration of %v, minimum is 30 seconds", d)
+				return
+			}
 			o.LameDuckDuration = d
+			l.note("lame_duck_duration", n)
 		}
 	case "lame_duck_grace_period":
 		if d, ok := l.duration(n, path); ok {
+			if d < 0 {
+				l.errorf(n, path, "invalid lame_duck_grace_period, needs to be positive")
+				return
+			}
 			o.LameDuckGracePeriod = d
+			l.note("lame_duck_grace_period", n)
 		}
 	case "authorization":
 		l.authorization(o, n, path)
@@ -295,9 +305,6 @@ func (l *loader) top(o *Options, f *field) {
 		}
 	case "leafnodes", "leaf":
 		l.leafnodes(o, n, path)
-		if !leafnodesImplemented {
-			l.errorf(n, path, "%s", unsupportedReason)
-		}
 	case "websocket", "ws":
 		l.websocket(o, n, path)
 	case "leafhub":

@@ -226,8 +226,10 @@ func (v *validator) operator() {
 	if o.Resolver == "" {
 		v.errorf("operator", "operators require an account resolver to be configured")
 	}
+	// As nats-server, no exception: not even the system account may be
+	// configured directly ($G is always there, and never configured).
 	for _, a := range o.Accounts {
-		if a.Name != GlobalAccount && a.Claims == nil && a.Name != o.SystemAccount {
+		if a.Name != GlobalAccount && a.Claims == nil {
 			v.errorf("operator", "operators do not allow Accounts to be configured directly")
 			break
 		}

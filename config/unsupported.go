@@ -9,11 +9,6 @@ const unsupportedReason = "unsupported by leafhub (not implemented yet)"
 // feature lands, delete its entries (and, for blocks that are not parsed
 // yet, add the parsing). Keys in no table and not parsed are unknown.
 
-// leafnodesImplemented gates the leafnodes block as a whole (it was refused
-// until leafnode connections landed); keys leafhub does not implement yet
-// are refused by the tables below.
-var leafnodesImplemented = true
-
 // unsupportedTop are top-level keys.
 var unsupportedTop = map[string]bool{
 	"client_advertise":         true,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Validate checks the settings that depend on each other or on ranges. Load
@@ -14,6 +15,7 @@ func (o *Options) Validate() error {
 	v := &validator{o: o}
 	v.ports()
 	v.limits()
+	v.lameDuck()
 	v.auth()
 	v.systemAccount()
 	v.operator()
@@ -66,6 +68,24 @@ func (v *validator) limits() {
 	}
 	if strings.Contains(o.ServerName, " ") {
 		v.errorf("server_name", "server name cannot contain spaces")
+	}
+}
+
+// minLameDuckDuration is the shortest lame_duck_duration accepted, as
+// nats-server.
+const minLameDuckDuration = 30 * time.Second
+
+// lameDuck: the grace period must end before lame duck mode does (checked
+// with the defaults filled in, as nats-server does).
+func (v *validator) lameDuck() {
+	o := v.o
+	if o.LameDuckDuration > 0 && o.LameDuckGracePeriod >= o.LameDuckDuration {
+		key := "lame_duck_grace_period"
+		if _, ok := o.positions[key]; !ok {
+			key = "lame_duck_duration"
+		}
+		v.errorf(key, "lame duck grace period (%v) should be strictly lower than lame duck duration (%v)",
+			o.LameDuckGracePeriod, o.LameDuckDuration)
 	}
 }
 

@@ -220,7 +220,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd, within time.Duration) error {
 // process exits 0 and removes its pid file.
 func TestCmdLameDuck(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "leafhub.pid")
-	cmd, stderr, addr := startBinary(t, "listen: 127.0.0.1:-1\nlame_duck_duration: \"2s\"\nlame_duck_grace_period: \"500ms\"\n", "-P", pidFile)
+	cmd, stderr, addr := startBinary(t, "listen: 127.0.0.1:-1\nlame_duck_duration: \"30s\"\nlame_duck_grace_period: \"500ms\"\n", "-P", pidFile)
 	eventually(t, 5*time.Second, func() error {
 		b, err := os.ReadFile(pidFile)
 		if err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(cmd.Process.Pid) {

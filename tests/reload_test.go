@@ -78,7 +78,7 @@ func TestReloadRemotes(t *testing.T) {
 // refused; at the end every link is closed and the remote is stopped.
 func TestLameDuckKeepsLeafLinks(t *testing.T) {
 	hub := startNATS(t, hubConf)
-	leaf := startLeafhub(t, leafConf("EDGE", hub.leafPort(t), "")+"lame_duck_duration: \"3s\"\nlame_duck_grace_period: \"1500ms\"\n")
+	leaf := startLeafhub(t, leafConf("EDGE", hub.leafPort(t), "")+"lame_duck_duration: \"30s\"\nlame_duck_grace_period: \"1500ms\"\n")
 	waitLeafs(t, hub, 1)
 	cid := leaf.hub.Remotes()[0].CID
 	done := make(chan error, 1)
@@ -136,9 +136,15 @@ func TestReloadAllowResponses(t *testing.T) {
 	if err := reloadWith(t, s, users(", allow_responses: true")); err != nil {
 		t.Fatal(err)
 	}
-	if m, err := c.Request("req", nil, 5*time.Second); err != nil || string(m.Data) != "answer" {
-		t.Fatalf("after the reload: %v %v", m, err)
-	}
+	// Connections take the new permissions from their actors' mailboxes,
+	// after Reload returns.
+	eventually(t, 10*time.Second, func() error {
+		m, err := c.Request("req", nil, 500*time.Millisecond)
+		if err != nil || string(m.Data) != "answer" {
+			return fmt.Errorf("after the reload: %v %v", m, err)
+		}
+		return nil
+	})
 }
 
 // TestReloadAuthorization: a removed user is disconnected with

@@ -10,6 +10,8 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -281,23 +283,31 @@ func typeAllowed(types map[string]bool, t string) bool {
 }
 
 // verifyNonce checks an Ed25519 signature of the nonce by the public nkey.
-// The signature is base64 URL encoding without padding; standard base64 is
-// accepted too.
 func verifyNonce(pubKey, sig, nonce string) bool {
-	if sig == "" || nonce == "" {
-		return false
+	return nonce != "" && verifySig(pubKey, sig, nonce) == nil
+}
+
+// verifySig checks the signature of the nonce by the public key, saying
+// what failed. The signature is base64 URL encoding without padding;
+// standard base64 is accepted too.
+func verifySig(pubKey, sig, nonce string) error {
+	if sig == "" {
+		return errors.New("signature missing")
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(sig)
 	if err != nil {
 		if raw, err = base64.StdEncoding.DecodeString(sig); err != nil {
-			return false
+			return errors.New("signature not valid base64")
 		}
 	}
 	pub, err := nkeys.FromPublicKey(pubKey)
 	if err != nil {
-		return false
+		return fmt.Errorf("user nkey not valid: %v", err)
 	}
-	return pub.Verify([]byte(nonce), raw) == nil
+	if err := pub.Verify([]byte(nonce), raw); err != nil {
+		return errors.New("signature not verified")
+	}
+	return nil
 }
 
 // ComparePasswords compares a configured password (plain, or a bcrypt hash

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nkeys"
 
 	"github.com/leafhub/leafhub/config"
 )
@@ -38,17 +36,13 @@ func newOperatorAuth(o *config.Options) *operatorAuth {
 	return oa
 }
 
-// knownConnTypes are the connection types a user JWT may list that
-// nats-server knows.
-var knownConnTypes = map[string]bool{
-	jwt.ConnectionTypeStandard: true, jwt.ConnectionTypeWebsocket: true,
-	jwt.ConnectionTypeLeafnode: true, jwt.ConnectionTypeLeafnodeWS: true,
-	jwt.ConnectionTypeMqtt: true, jwt.ConnectionTypeMqttWS: true,
-	jwt.ConnectionTypeInProcess: true,
-}
-
 // ErrNotAuthorized is the reason of a refusal that needs no detail.
 var ErrNotAuthorized = errors.New("authorization violation")
+
+// ErrProxyRequired refuses a user JWT (or the scope template of its signing
+// key) that requires a trusted proxy: leafhub has none, so such a user can
+// never connect. nats-server closes these connections as "Proxy Required".
+var ErrProxyRequired = errors.New("proxy connection required")
 
 // check authenticates by user JWT, in nats-server's order; the error says
 // why a connection was refused (for the debug log; the peer only gets
@@ -61,6 +55,9 @@ func (oa *operatorAuth) check(c Credentials, nonce, connType string) (*Identity,
 	if err != nil {
 		return nil, fmt.Errorf("user JWT not valid: %v", err)
 	}
+	if uc.ProxyRequired {
+		return nil, ErrProxyRequired
+	}
 	vr := jwt.CreateValidationResults()
 	uc.Validate(vr)
 	if vr.IsBlocking(true) {
@@ -69,9 +66,6 @@ func (oa *operatorAuth) check(c Credentials, nonce, connType string) (*Identity,
 			why = append(why, i.Description)
 		}
 		return nil, fmt.Errorf("user JWT no longer valid: %s", strings.Join(why, "; "))
-	}
-	if uc.ProxyRequired {
-		return nil, errors.New("user JWT requires a trusted proxy (proxy_required), which leafhub does not implement yet")
 	}
 	issuer := uc.Issuer
 	if uc.IssuerAccount != "" {
@@ -107,6 +101,10 @@ func (oa *operatorAuth) check(c Credentials, nonce, connType string) (*Identity,
 				return nil, errors.New("user JWT signed by a scoped key with permission templates, which leafhub does not implement yet")
 			}
 			limits = us.Template
+			// The scope's template may require a proxy the user JWT did not.
+			if limits.ProxyRequired {
+				return nil, ErrProxyRequired
+			}
 		}
 	}
 	now := oa.now()
@@ -119,8 +117,8 @@ func (oa *operatorAuth) check(c Credentials, nonce, connType string) (*Identity,
 	if len(limits.AllowedConnectionTypes) > 0 {
 		allowed := map[string]bool{}
 		for _, t := range limits.AllowedConnectionTypes {
-			if knownConnTypes[t] {
-				allowed[t] = true
+			if ct, ok := config.ConnectionType(t); ok {
+				allowed[ct] = true
 			}
 		}
 		if len(allowed) == 0 {
@@ -172,27 +170,6 @@ func hasTemplate(p *jwt.Permissions) bool {
 		}
 	}
 	return false
-}
-
-// verifySig checks the user's signature of the nonce, saying what failed.
-func verifySig(pubKey, sig, nonce string) error {
-	if sig == "" {
-		return errors.New("signature missing")
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil {
-		if raw, err = base64.StdEncoding.DecodeString(sig); err != nil {
-			return errors.New("signature not valid base64")
-		}
-	}
-	pub, err := nkeys.FromPublicKey(pubKey)
-	if err != nil {
-		return fmt.Errorf("user nkey not valid: %v", err)
-	}
-	if err := pub.Verify([]byte(nonce), raw); err != nil {
-		return errors.New("signature not verified")
-	}
-	return nil
 }
 
 // revoked: the account revoked the user (or everyone, "*") at or after the
@@ -294,6 +271,8 @@ func permsFromJWT(p *jwt.Permissions) *config.Permissions {
 			rp.Expires = config.DefaultResponseExpires
 		}
 		out.Response = rp
+		// As nats-server: allowing responses turns off the implicit
+		// "publish anything" (as the configuration parser does).
 		if out.Publish == nil {
 			out.Publish = &config.SubjectPermission{}
 		}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,12 +15,13 @@ import (
 )
 
 // jwtWorld is an operator with one account (identity key, a plain signing
-// key and a scoped one) loaded through the configuration.
+// key, a scoped one and a scoped one whose template requires a proxy)
+// loaded through the configuration.
 type jwtWorld struct {
-	op, acc, signer, scoped nkeys.KeyPair
-	accPub                  string
-	claims                  *jwt.AccountClaims
-	scope                   *jwt.UserScope
+	op, acc, signer, scoped, proxyScoped nkeys.KeyPair
+	accPub                               string
+	claims                               *jwt.AccountClaims
+	scope                                *jwt.UserScope
 }
 
 func newJWTWorld(t *testing.T) *jwtWorld {
@@ -29,6 +31,7 @@ func newJWTWorld(t *testing.T) *jwtWorld {
 	w.acc, _ = nkeys.CreateAccount()
 	w.signer, _ = nkeys.CreateAccount()
 	w.scoped, _ = nkeys.CreateAccount()
+	w.proxyScoped, _ = nkeys.CreateAccount()
 	w.accPub, _ = w.acc.PublicKey()
 	signerPub, _ := w.signer.PublicKey()
 	scopedPub, _ := w.scoped.PublicKey()
@@ -38,6 +41,10 @@ func newJWTWorld(t *testing.T) *jwtWorld {
 	w.scope.Key = scopedPub
 	w.scope.Template.Pub.Allow.Add("scoped.>")
 	w.claims.SigningKeys.AddScopedSigner(w.scope)
+	proxyScope := jwt.NewUserScope()
+	proxyScope.Key, _ = w.proxyScoped.PublicKey()
+	proxyScope.Template.ProxyRequired = true
+	w.claims.SigningKeys.AddScopedSigner(proxyScope)
 	return w
 }
 
@@ -70,7 +77,7 @@ func (w *jwtWorld) user(t *testing.T, signer nkeys.KeyPair, nonce string, edit f
 	if signer != w.acc {
 		uc.IssuerAccount = w.accPub
 	}
-	if signer == w.scoped {
+	if signer == w.scoped || signer == w.proxyScoped {
 		uc.UserPermissionLimits = jwt.UserPermissionLimits{} // the scope decides
 	}
 	if edit != nil {
@@ -117,6 +124,11 @@ func TestOperatorModeChecks(t *testing.T) {
 		{"no signature", func() Credentials { c := w.user(t, w.acc, nonce, nil); c.Sig = ""; return c }(), "STANDARD", "signature missing"},
 		{"connection type", w.user(t, w.acc, nonce, func(uc *jwt.UserClaims) { uc.AllowedConnectionTypes.Add("LEAFNODE") }), "STANDARD", "connection type not allowed"},
 		{"unknown connection types only", w.user(t, w.acc, nonce, func(uc *jwt.UserClaims) { uc.AllowedConnectionTypes.Add("CARRIER_PIGEON") }), "STANDARD", "no known connection type"},
+		// As nats-server, connection types are upper-cased: "leafnode" is known.
+		{"lower-case connection type", w.user(t, w.acc, nonce, func(uc *jwt.UserClaims) { uc.AllowedConnectionTypes.Add("leafnode") }), "STANDARD", "connection type not allowed"},
+		{"proxy required", w.user(t, w.acc, nonce, func(uc *jwt.UserClaims) { uc.ProxyRequired = true }), "STANDARD", "proxy connection required"},
+		// The scope's template is checked again, after it replaced the user's limits.
+		{"scope requires a proxy", w.user(t, w.proxyScoped, nonce, nil), "STANDARD", "proxy connection required"},
 		{"src", w.user(t, w.acc, nonce, func(uc *jwt.UserClaims) { uc.Src.Add("192.0.2.0/24") }), "STANDARD", "bad src IP 127.0.0.1"},
 		{"times", w.user(t, w.acc, nonce, func(uc *jwt.UserClaims) {
 			uc.Times = []jwt.TimeRange{{Start: hhmmss(time.Hour), End: hhmmss(2 * time.Hour)}}
@@ -129,9 +141,20 @@ func TestOperatorModeChecks(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %+v %v, want an error containing %q", tc.name, id, err, tc.want)
 		}
+		if strings.Contains(tc.want, "proxy") && !errors.Is(err, ErrProxyRequired) {
+			t.Errorf("%s: %v is not ErrProxyRequired", tc.name, err)
+		}
+	}
+	if _, err := a.Authenticate(w.user(t, w.acc, nonce, func(uc *jwt.UserClaims) { uc.AllowedConnectionTypes.Add("standard") }), nonce, "STANDARD"); err != nil {
+		t.Errorf("lower-case connection type of the connection: %v", err)
+	}
+	// allow_responses alone: only responses may be published.
+	id, err := a.Authenticate(w.user(t, w.acc, nonce, func(uc *jwt.UserClaims) { uc.Resp = &jwt.ResponsePermission{} }), nonce, "STANDARD")
+	if err != nil || id.Perms.CanPublish("anything") || id.Perms.ResponsePermission() == nil {
+		t.Errorf("user with allow_responses only: %+v %v", id, err)
 	}
 
-	id, err := a.Authenticate(w.user(t, w.signer, nonce, func(uc *jwt.UserClaims) { uc.AllowedConnectionTypes.Add("LEAFNODE") }), nonce, "LEAFNODE")
+	id, err = a.Authenticate(w.user(t, w.signer, nonce, func(uc *jwt.UserClaims) { uc.AllowedConnectionTypes.Add("LEAFNODE") }), nonce, "LEAFNODE")
 	if err != nil || id.Account != w.accPub || !id.Expires.IsZero() {
 		t.Fatalf("signing-key user: %+v %v", id, err)
 	}

@@ -23,6 +23,9 @@ type Perms struct {
 type rule struct{ subject, queue string }
 
 // Compile turns configured permissions into Perms. nil gives nil (no limits).
+// As nats-server, it takes the permissions as they are: the empty publish
+// allow list that allow_responses implies is set where permissions are
+// made (the configuration parser, permsFromJWT).
 func Compile(p *config.Permissions) *Perms {
 	if p == nil || (p.Publish == nil && p.Subscribe == nil && p.Response == nil) {
 		return nil
@@ -31,11 +34,6 @@ func Compile(p *config.Permissions) *Perms {
 	if p.Publish != nil {
 		c.pubAllow, c.pubDeny = p.Publish.Allow, p.Publish.Deny
 		c.hasPubAllow = p.Publish.Allow != nil
-	}
-	// As nats-server: allow_responses without a publish allow list leaves
-	// an empty allow list, so only responses may be published.
-	if p.Response != nil && !c.hasPubAllow {
-		c.hasPubAllow = true
 	}
 	if p.Subscribe != nil {
 		c.subAllow, c.subDeny = rules(p.Subscribe.Allow), rules(p.Subscribe.Deny)
