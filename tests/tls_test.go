@@ -276,6 +276,22 @@ leafnodes {
 	})
 }
 
+// TestTLSVerifyAndMapWebsocket: the websocket block's verify_and_map maps
+// a wss client's certificate to its user, as nats-server does.
+func TestTLSVerifyAndMapWebsocket(t *testing.T) {
+	p := newPKI(t)
+	conf := fmt.Sprintf(`websocket { listen: 127.0.0.1:-1, tls { cert_file: %q, key_file: %q, ca_file: %q, verify_and_map: true } }
+accounts { A: { users [ {user: "CN=client"} ] }, B: { users [ {user: b, password: p} ] } }
+`, p.cert, p.key, p.ca)
+	both(t, conf, func(t *testing.T, s *target) {
+		url := strings.Replace(s.ws, "ws://", "wss://", 1)
+		nc := connect(t, url, nats.RootCAs(p.ca), nats.ClientCert(p.clientCert, p.clientKey))
+		if acc := connAccount(t, s, nc); acc != "A" {
+			t.Fatalf("wss client mapped to account %q, want A", acc)
+		}
+	})
+}
+
 // TestTLSExpiredCertificate (issue 4 item 7): a hub presenting an expired
 // certificate is refused by our leaf, which says why in /remotez and
 // keeps dialling; nats-server's leaf refuses our hub's likewise.

@@ -56,7 +56,8 @@ type Authenticator struct {
 	op           *operatorAuth // operator mode, else nil
 	// verify_and_map on the client port and on the leafnode port: the
 	// user is the one the client certificate names.
-	tlsMap, leafTLSMap bool
+	tlsMap     map[string]bool // verify_and_map by connection type: the tls block of the port it came in on
+	leafTLSMap bool            // verify_and_map of the leafnode port (its users list)
 }
 
 type entry struct {
@@ -99,8 +100,12 @@ func New(opts *config.Options) *Authenticator {
 		a.op = newOperatorAuth(opts)
 		a.required = true
 	}
-	a.tlsMap = opts.TLS != nil && opts.TLS.Map
-	a.leafTLSMap = opts.LeafNode.TLS != nil && opts.LeafNode.TLS.Map
+	mapped := func(t *config.TLSOpts) bool { return t != nil && t.Map }
+	a.leafTLSMap = mapped(opts.LeafNode.TLS)
+	// As nats-server: a client uses its port's setting (websocket or not);
+	// a leaf that authenticates as a client user, the leafnode port's.
+	a.tlsMap = map[string]bool{"STANDARD": mapped(opts.TLS), "WEBSOCKET": mapped(opts.Websocket.TLS),
+		"LEAFNODE": a.leafTLSMap, "LEAFNODE_WS": a.leafTLSMap}
 	return a
 }
 
@@ -170,7 +175,7 @@ func (a *Authenticator) checkConfigured(c Credentials, nonce, connType string) (
 			return &Identity{User: nk, Account: e.account, Perms: e.perms}, true
 		}
 	}
-	if len(a.users) > 0 && a.tlsMap && connType == "STANDARD" {
+	if len(a.users) > 0 && a.tlsMap[connType] {
 		var found *entry
 		certNames(c.Cert, func(n string) bool {
 			e, ok := a.users[n]

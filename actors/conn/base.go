@@ -228,7 +228,11 @@ func jitter(d time.Duration) time.Duration {
 func (b *base) credentials(ci *protocol.ConnectInfo) auth.Credentials {
 	c := auth.Credentials{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig,
 		JWT: ci.JWT, Host: b.st.Remote.Addr().String()}
-	if tc, ok := b.stream.conn.(*tls.Conn); ok {
+	nc := b.stream.conn
+	if w, ok := nc.(*wsConn); ok {
+		nc = w.Conn // wss: TLS under the frames
+	}
+	if tc, ok := nc.(*tls.Conn); ok {
 		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
 			c.Cert = certs[0]
 		}
