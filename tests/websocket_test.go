@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,20 @@ func TestWebsocketLargeCompressed(t *testing.T) {
 			t.Fatalf("3 MiB over a compressed websocket: %v (closed: %v)", err, wc.IsClosed())
 		}
 	})
+}
+
+// TestWebsocketRemoteDiscovery: a websocket remote takes only the hub's
+// websocket URLs (ws_connect_urls) into its rotation, never its leafnode
+// URLs, which speak no websocket; as nats-server.
+func TestWebsocketRemoteDiscovery(t *testing.T) {
+	hub := startNATS(t, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1 }\n"+fmt.Sprintf(wsConf, ""))
+	wsURL := hub.ws + "/leafnode"
+	leaf := startLeafhub(t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: %q } ] }\n", wsURL))
+	waitLeafs(t, hub, 1)
+	want := []string{strings.TrimPrefix(hub.ws, "ws://")}
+	if st := leaf.hub.Remotes()[0]; !slices.Equal(st.URLs, want) {
+		t.Fatalf("remote URLs %v, want only the websocket one %v", st.URLs, want)
+	}
 }
 
 // TestWebsocketLeaf (issue 4 item 4): leafnode connections over ws://

@@ -63,7 +63,8 @@ type LeafRemote struct {
 // DiscoveredURLs tells a remote actor the hub's leafnode URLs (INFO
 // leafnode_urls), for its rotation.
 type DiscoveredURLs struct {
-	URLs []string
+	URLs   []string
+	Scheme string // nats-leaf, or ws/wss for a websocket remote
 }
 
 // LeafMeta is the monitoring view of a leaf connection's handshake.
@@ -634,9 +635,23 @@ func (l *leaf) reconfigure(c actor.Context, env *Env) {
 	}
 }
 
+// learnURLs hands the hub's advertised URLs to the remote: its websocket
+// ones for a websocket remote (ws, or wss when it runs TLS), else its
+// leafnode ones, as nats-server.
 func (l *leaf) learnURLs(c actor.Context, si *protocol.ServerInfo) {
-	if len(si.LeafNodeURLs) > 0 && !l.remote.Opts.IgnoreDiscoveredServers {
-		c.Send(l.remote.PID, &DiscoveredURLs{URLs: si.LeafNodeURLs})
+	o := l.remote.Opts
+	if o.IgnoreDiscoveredServers {
+		return
+	}
+	d := &DiscoveredURLs{URLs: si.LeafNodeURLs, Scheme: "nats-leaf"}
+	if o.Websocket() {
+		d.URLs, d.Scheme = si.WSConnectURLs, "ws"
+		if o.TLS != nil || strings.EqualFold(l.remote.URL.Scheme, "wss") {
+			d.Scheme = "wss"
+		}
+	}
+	if len(d.URLs) > 0 {
+		c.Send(l.remote.PID, d)
 	}
 }
 

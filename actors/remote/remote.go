@@ -183,7 +183,7 @@ func (a *Actor) Receive(c actor.Context) {
 			a.stopped()
 		}
 	case *conn.DiscoveredURLs:
-		a.discovered(m.URLs)
+		a.discovered(m.URLs, m.Scheme)
 	case *Fault:
 		panic("remote: injected fault")
 	case *actor.Restarting:
@@ -321,7 +321,7 @@ func (a *Actor) wait(c actor.Context, reason string, d time.Duration) {
 
 // discovered rebuilds the URL list from a hub's leafnode_urls: the received
 // ones (minus configured duplicates), then the configured ones.
-func (a *Actor) discovered(hosts []string) {
+func (a *Actor) discovered(hosts []string, scheme string) {
 	configured := a.cfg.Opts.URLs
 	var list []*url.URL
 	seen := map[string]bool{}
@@ -333,7 +333,7 @@ func (a *Actor) discovered(hosts []string) {
 			continue
 		}
 		seen[h] = true
-		list = append(list, &url.URL{Scheme: "nats-leaf", Host: h})
+		list = append(list, &url.URL{Scheme: scheme, Host: h})
 	}
 	a.urls = append(list, configured...)
 	a.setStatus(func(s *Status) { s.URLs = config.HostPorts(a.urls) })

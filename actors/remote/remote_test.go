@@ -40,7 +40,7 @@ func TestDiscovered(t *testing.T) {
 	cfg := Config{Opts: &config.RemoteLeafOpts{URLs: urls("conf1:7422", "conf2:7422")}}
 	a := &Actor{cfg: cfg, sh: &Shared{}}
 	a.sh.status.Store(&Status{})
-	a.discovered([]string{"new1:7422", "conf2:7422", "new2:7422", "new1:7422"})
+	a.discovered([]string{"new1:7422", "conf2:7422", "new2:7422", "new1:7422"}, "nats-leaf")
 	var got []string
 	for _, u := range a.urls {
 		got = append(got, u.Host)
@@ -50,5 +50,12 @@ func TestDiscovered(t *testing.T) {
 	}
 	if st := a.sh.Status(); !reflect.DeepEqual(st.URLs, got) {
 		t.Fatalf("status URLs %v", st.URLs)
+	}
+	// A websocket remote learns the hub's websocket URLs, with its scheme.
+	ws := &Actor{cfg: Config{Opts: &config.RemoteLeafOpts{URLs: urls("conf1:443")}}, sh: &Shared{}}
+	ws.sh.status.Store(&Status{})
+	ws.discovered([]string{"new1:443"}, "wss")
+	if u := ws.urls[0]; u.Scheme != "wss" || u.Host != "new1:443" {
+		t.Fatalf("websocket remote learned %v", u)
 	}
 }
