@@ -82,6 +82,31 @@ func TestVarzKeysMatchNATS(t *testing.T) {
 	}
 }
 
+// TestVarzTLSFields: with tls blocks on the client and leafnode ports,
+// /varz reports the same TLS figures on both servers.
+func TestVarzTLSFields(t *testing.T) {
+	p := newPKI(t)
+	conf := monitorConf + p.serverTLS(", verify: true, timeout: 3") + "\nleafnodes { listen: 127.0.0.1:-1, " + p.serverTLS(", timeout: 4") + " }\n"
+	pick := func(v map[string]any) []any {
+		leaf, _ := v["leaf"].(map[string]any)
+		return []any{v["tls_required"], v["tls_verify"], v["tls_timeout"], leaf["tls_required"], leaf["tls_verify"], leaf["tls_timeout"]}
+	}
+	var got [][]any
+	both(t, conf, func(t *testing.T, s *target) {
+		var v map[string]any
+		if code := getJSON(t, s.monitor+"/varz", &v); code != 200 {
+			t.Fatalf("status %d", code)
+		}
+		got = append(got, pick(v))
+	})
+	if len(got) != 2 || fmt.Sprint(got[0]) != fmt.Sprint(got[1]) {
+		t.Fatalf("TLS figures differ (leafhub, nats-server): %v", got)
+	}
+	if want := fmt.Sprint([]any{true, true, 3.0, true, nil, 4.0}); fmt.Sprint(got[0]) != want {
+		t.Fatalf("TLS figures %v, want %v", got[0], want)
+	}
+}
+
 func TestConnzAndHealthz(t *testing.T) {
 	both(t, monitorConf, func(t *testing.T, s *target) {
 		nc := connect(t, s.url, nats.Name("monitored"))

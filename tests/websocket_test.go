@@ -119,12 +119,32 @@ func TestWebsocketLeaf(t *testing.T) {
 					if _, c := onlyLeaf(t, s); c != tc.compression && !(tc.compression == "s2" && strings.HasPrefix(c, "s2_")) {
 						t.Errorf("%s: compression %q, want %q", s.name, c, tc.compression)
 					}
+					if !leafIsWebsocket(t, s) {
+						t.Errorf("%s: /leafz does not say websocket", s.name)
+					}
 				}
 				hc, lc, down, up := twoWay(t, hub, leaf, "wsl")
 				exchangeBoth(t, hc, lc, down, up)
 			})
 		}
 	}
+}
+
+// leafIsWebsocket reads /leafz's websocket flag of a target's only leaf.
+func leafIsWebsocket(t *testing.T, s *target) bool {
+	t.Helper()
+	if s.ns != nil {
+		z, err := s.ns.Leafz(nil)
+		if err != nil || len(z.Leafs) != 1 {
+			t.Fatalf("leafz %+v %v", z, err)
+		}
+		return z.Leafs[0].Websocket
+	}
+	z, err := s.hub.Leafz(leafzAll)
+	if err != nil || len(z.Leafs) != 1 {
+		t.Fatalf("leafz %+v %v", z, err)
+	}
+	return z.Leafs[0].Websocket
 }
 
 // wsUpgrade sends an upgrade request (edit adjusts it) to a websocket

@@ -70,7 +70,7 @@ type DiscoveredURLs struct {
 // LeafMeta is the monitoring view of a leaf connection's handshake.
 type LeafMeta struct {
 	Name, Account, RemoteAccount string
-	Spoke, Isolated              bool
+	Spoke, Isolated, Websocket   bool
 	Cluster                      string
 }
 
@@ -366,7 +366,7 @@ func (l *leaf) setLeaf(ref *AccountRef) {
 	l.ep.Leaf.SetDeliver(l.perms.deliver)
 	l.ep.SetFlags(false, l.headers && l.env.LeafInfo.Headers)
 	l.st.leafMeta.Store(&LeafMeta{Name: l.name, Account: ref.Route.Name, RemoteAccount: l.remoteAccount,
-		Spoke: !l.hubRole, Isolated: l.isolated, Cluster: l.cluster})
+		Spoke: !l.hubRole, Isolated: l.isolated, Websocket: l.stream.ws.Load() != nil, Cluster: l.cluster})
 	l.log = l.log.With(zap.String("account", ref.Route.Name))
 }
 

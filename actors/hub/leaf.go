@@ -163,7 +163,7 @@ func (s *Server) Leafz(q monitor.LeafzOptions) (*monitor.Leafz, error) {
 		}
 		li := &monitor.LeafInfo{ID: st.CID, Name: lm.Name, IsSpoke: lm.Spoke, IsIsolated: lm.Isolated,
 			Account: lm.Account, IP: st.Remote.Addr().String(), Port: int(st.Remote.Port()),
-			NumSubs: uint32(st.NumSubs()), Compression: st.Compression()}
+			NumSubs: uint32(st.NumSubs()), Compression: st.Compression(), Websocket: lm.Websocket}
 		if rtt := st.RTT(); rtt > 0 {
 			li.RTT = rtt.String()
 		}
@@ -192,6 +192,9 @@ func (s *Server) leafVarz(o *config.Options) monitor.LeafNodeOptsVarz {
 		v.Port = a.Port
 		v.AuthTimeout = o.LeafNode.AuthTimeout.Seconds()
 		v.TLSTimeout = tlsTimeout(o.LeafNode.TLS)
+		if t := o.LeafNode.TLS; t != nil {
+			v.TLSRequired, v.TLSVerify = true, t.Verify || t.Map
+		}
 	}
 	for _, r := range o.LeafNode.Remotes {
 		rv := monitor.RemoteLeafz{LocalAccount: r.LocalAccount, URLs: r.HostPorts()}

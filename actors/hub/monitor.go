@@ -29,6 +29,7 @@ func (s *Server) Varz() *monitor.Varz {
 		MaxConn: o.MaxConn, MaxSubs: o.MaxSubs, PingInterval: o.PingInterval, MaxPingsOut: o.MaxPingsOut,
 		HTTPHost: o.HTTPHost, HTTPPort: o.HTTPPort, AuthTimeout: o.AuthTimeout.Seconds(),
 		MaxControlLine: o.MaxControlLine, MaxPayload: int(o.MaxPayload), MaxPending: o.MaxPending,
+		TLSRequired: env.Info.TLSRequired, TLSVerify: env.Info.TLSVerify,
 		TLSTimeout: tlsTimeout(o.TLS), WriteDeadline: o.WriteDeadline,
 		Start: s.start, Now: now, Uptime: uptime(now.Sub(s.start)),
 		Cores: runtime.NumCPU(), MaxProcs: runtime.GOMAXPROCS(0), ConfigLoadTime: s.start,

@@ -30,6 +30,8 @@ type Varz struct {
 	MaxPayload       int               `json:"max_payload"`
 	MaxPending       int64             `json:"max_pending"`
 	LeafNode         LeafNodeOptsVarz  `json:"leaf,omitempty"`
+	TLSRequired      bool              `json:"tls_required,omitempty"`
+	TLSVerify        bool              `json:"tls_verify,omitempty"`
 	TLSTimeout       float64           `json:"tls_timeout"`
 	WriteDeadline    time.Duration     `json:"write_deadline"`
 	Start            time.Time         `json:"start"`
@@ -74,6 +76,8 @@ type LeafNodeOptsVarz struct {
 	Port        int           `json:"port,omitempty"`
 	AuthTimeout float64       `json:"auth_timeout,omitempty"`
 	TLSTimeout  float64       `json:"tls_timeout,omitempty"`
+	TLSRequired bool          `json:"tls_required,omitempty"`
+	TLSVerify   bool          `json:"tls_verify,omitempty"`
 	Remotes     []RemoteLeafz `json:"remotes,omitempty"`
 }
 
@@ -185,6 +189,7 @@ type LeafInfo struct {
 	NumSubs     uint32   `json:"subscriptions"`
 	Subs        []string `json:"subscriptions_list,omitempty"`
 	Compression string   `json:"compression,omitempty"`
+	Websocket   bool     `json:"websocket,omitempty"`
 
 	// Beyond nats-server, not in its JSON: leafhub's per-leaf counters for /metrics.
 	Announced  int   `json:"-"`
