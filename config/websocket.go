@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"net"
 	"net/url"
 	"strings"
@@ -141,10 +142,13 @@ func (v *validator) websocket() {
 		case u.Host == "":
 			v.errorf("websocket.allowed_origins", "unable to parse allowed origin %q: host is required", ao)
 		default:
-			if strings.Contains(u.Host, ":") {
-				if _, _, err := net.SplitHostPort(u.Host); err != nil {
-					v.errorf("websocket.allowed_origins", "unable to parse allowed origin: %v", err)
-				}
+			// A missing port is the scheme's default one, as nats-server
+			// has it ("http://[::1]" is port 80): only other split
+			// errors refuse the origin.
+			_, _, err := net.SplitHostPort(u.Host)
+			var ae *net.AddrError
+			if errors.As(err, &ae) && !strings.Contains(ae.Err, "missing port") {
+				v.errorf("websocket.allowed_origins", "unable to parse allowed origin: %v", err)
 			}
 		}
 	}

@@ -13,9 +13,9 @@ import (
 
 // The WebSocket upgrade (RFC 6455 section 4) as nats-server performs it
 // (spec 8.1): the checks of the accept side and the request and response
-// checks of a soliciting leaf. HTTP parsing stays with the caller (this
-// package imports no net/...): it hands over what net/http parsed, with
-// header keys in net/http's canonical form.
+// checks of a soliciting leaf. HTTP and URL parsing stay with the caller
+// (this package imports no net/...): it hands over what net/http parsed,
+// with header keys in net/http's canonical form, and checks origins.
 
 const (
 	wsGUID            = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -69,9 +69,13 @@ type WSRequest struct {
 
 // WSAcceptOptions are the websocket {} settings the accept side applies.
 type WSAcceptOptions struct {
-	Compression    bool     // compression: grant permessage-deflate when offered
-	SameOrigin     bool     // same_origin: Origin must match the request's host
-	AllowedOrigins []string // allowed_origins: URLs such as https://host:port
+	Compression bool // compression: grant permessage-deflate when offered
+	// CheckOrigin applies the origin policy (same_origin, allowed_origins)
+	// to the request's Origin header (or Sec-WebSocket-Origin when Origin
+	// is absent or empty): origin is that value, never empty, since a
+	// request without one passes. A non-nil error refuses the upgrade with
+	// 403 and "origin not allowed: " and the error's text. nil: no policy.
+	CheckOrigin func(origin string, req *WSRequest) error
 	// Headers are added to the 101 response (headers), sorted by key.
 	Headers map[string]string
 	// RefuseNoMasking keeps masking required even when the peer asks for
@@ -129,8 +133,8 @@ func wsRefuse(status int, reason string) error {
 // AcceptWS checks an upgrade request as nats-server does, in its order:
 // the MQTT path (404, leafhub has no MQTT), method (405), Host, Upgrade,
 // Connection, Sec-WebSocket-Key and Sec-WebSocket-Version (400), the origin
-// policy (403), then data sent ahead of the answer (400). The error is a
-// *WSHandshakeError.
+// policy (403, opts.CheckOrigin), then data sent ahead of the answer (400).
+// The error is a *WSHandshakeError.
 func AcceptWS(req *WSRequest, opts *WSAcceptOptions) (*WSAccepted, error) {
 	h := req.Header
 	kind := WSClient
@@ -159,8 +163,16 @@ func AcceptWS(req *WSRequest, opts *WSAcceptOptions) (*WSAccepted, error) {
 	if !wsHasToken(h, "Sec-Websocket-Version", "13") {
 		return nil, wsRefuse(400, "invalid version")
 	}
-	if err := wsCheckOrigin(req, opts); err != nil {
-		return nil, wsRefuse(403, "origin not allowed: "+err.Error())
+	if opts.CheckOrigin != nil {
+		origin := wsFirst(h, "Origin")
+		if origin == "" {
+			origin = wsFirst(h, "Sec-Websocket-Origin")
+		}
+		if origin != "" {
+			if err := opts.CheckOrigin(origin, req); err != nil {
+				return nil, wsRefuse(403, "origin not allowed: "+err.Error())
+			}
+		}
 	}
 	a := &WSAccepted{Kind: kind}
 	if opts.Compression {
@@ -348,430 +360,3 @@ func (e *wsResponseError) Error() string { return ErrWSInvalidResponse.Error() +
 func (e *wsResponseError) Unwrap() error { return ErrWSInvalidResponse }
 
 func wsBadResponse(detail string) error { return &wsResponseError{detail} }
-
-// The origin policy. nats-server parses origins with net/url and
-// net.SplitHostPort; the functions below reproduce the parts of those that
-// decide whether an origin is accepted (what the scheme, host and port
-// come out as, and which inputs are errors), since this package does not
-// import net/...
-
-// wsOrigin is an allowed origin: its scheme and port, under its host.
-type wsOrigin struct{ host, scheme, port string }
-
-// wsCheckOrigin applies same_origin and allowed_origins to the request's
-// Origin (or Sec-Websocket-Origin) header. A request without one passes.
-func wsCheckOrigin(req *WSRequest, opts *WSAcceptOptions) error {
-	var allowed []wsOrigin
-	for _, s := range opts.AllowedOrigins {
-		scheme, host, err := wsParseRequestURI(s)
-		if err != nil {
-			continue // nats-server logs and skips it
-		}
-		h, p, _ := wsHostPort(scheme == "https", host)
-		allowed = append(allowed, wsOrigin{h, scheme, p})
-	}
-	if !opts.SameOrigin && len(allowed) == 0 {
-		return nil
-	}
-	origin := wsFirst(req.Header, "Origin")
-	if origin == "" {
-		origin = wsFirst(req.Header, "Sec-Websocket-Origin")
-	}
-	if origin == "" {
-		return nil
-	}
-	scheme, host, err := wsParseRequestURI(origin)
-	if err != nil {
-		return err
-	}
-	oh, op, err := wsHostPort(scheme == "https", host)
-	if err != nil {
-		return err
-	}
-	if opts.SameOrigin {
-		rh, rp, err := wsHostPort(req.TLS, req.Host)
-		if err != nil {
-			return err
-		}
-		rs := "http"
-		if req.TLS {
-			rs = "https"
-		}
-		if oh != rh || op != rp || !strings.EqualFold(scheme, rs) {
-			return errors.New("not same origin")
-		}
-	}
-	if len(allowed) > 0 && !slices.Contains(allowed, wsOrigin{oh, scheme, op}) {
-		return errors.New("not in the allowed list")
-	}
-	return nil
-}
-
-// wsHostPort splits host[:port] as net.SplitHostPort does, with the
-// scheme's default port when the port is missing, and lowercases the host.
-func wsHostPort(tls bool, hostport string) (host, port string, err error) {
-	host, port, missing, err := wsSplitHostPort(hostport)
-	if missing {
-		host, port, err = hostport, "80", nil
-		if tls {
-			port = "443"
-		}
-	}
-	return strings.ToLower(host), port, err
-}
-
-// wsSplitHostPort is net.SplitHostPort; missing reports its "missing port"
-// failures, which wsHostPort turns into a default port.
-func wsSplitHostPort(s string) (host, port string, missing bool, err error) {
-	colon := strings.LastIndexByte(s, ':')
-	if colon < 0 {
-		return "", "", true, errors.New("missing port in address")
-	}
-	from, to := 0, 0 // where '[' and ']' may no longer appear
-	if s[0] == '[' {
-		end := strings.IndexByte(s, ']')
-		switch {
-		case end < 0:
-			return "", "", false, errors.New("missing ']' in address")
-		case end+1 == colon:
-		case end+1 < len(s) && s[end+1] == ':':
-			return "", "", false, errors.New("too many colons in address")
-		default:
-			return "", "", true, errors.New("missing port in address")
-		}
-		host, from, to = s[1:end], 1, end+1
-	} else {
-		host = s[:colon]
-		if strings.IndexByte(host, ':') >= 0 {
-			return "", "", false, errors.New("too many colons in address")
-		}
-	}
-	if strings.IndexByte(s[from:], '[') >= 0 {
-		return "", "", false, errors.New("unexpected '[' in address")
-	}
-	if strings.IndexByte(s[to:], ']') >= 0 {
-		return "", "", false, errors.New("unexpected ']' in address")
-	}
-	return host, s[colon+1:], false, nil
-}
-
-// errWSURI is any origin net/url.ParseRequestURI refuses. The reason is
-// only logged by nats-server; this one does not try to match its wording.
-var errWSURI = errors.New("invalid URI")
-
-// wsParseRequestURI gives the lowercased scheme and the (unescaped) host
-// that url.ParseRequestURI finds in s, or an error where it fails.
-func wsParseRequestURI(s string) (scheme, host string, err error) {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] == 0x7f {
-			return "", "", errWSURI
-		}
-	}
-	if s == "" {
-		return "", "", errWSURI
-	}
-	if s == "*" {
-		return "", "", nil
-	}
-	rest := s
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
-			continue
-		}
-		if '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.' {
-			if i == 0 {
-				break
-			}
-			continue
-		}
-		if c == ':' {
-			if i == 0 {
-				return "", "", errWSURI
-			}
-			scheme, rest = strings.ToLower(s[:i]), s[i+1:]
-		}
-		break
-	}
-	if strings.HasSuffix(rest, "?") && strings.Count(rest, "?") == 1 {
-		rest = rest[:len(rest)-1]
-	} else {
-		rest, _, _ = strings.Cut(rest, "?")
-	}
-	if !strings.HasPrefix(rest, "/") {
-		if scheme != "" {
-			return scheme, "", nil // opaque: no host
-		}
-		return "", "", errWSURI
-	}
-	if scheme != "" && strings.HasPrefix(rest, "//") {
-		authority := rest[2:]
-		rest = ""
-		if i := strings.IndexByte(authority, '/'); i >= 0 {
-			authority, rest = authority[:i], authority[i:]
-		}
-		if host, err = wsParseAuthority(scheme, authority); err != nil {
-			return "", "", err
-		}
-	}
-	if !wsValidEscapes(rest) {
-		return "", "", errWSURI
-	}
-	return scheme, host, nil
-}
-
-// wsParseAuthority checks [userinfo@]host and returns the unescaped host.
-func wsParseAuthority(scheme, authority string) (string, error) {
-	at := strings.LastIndexByte(authority, '@')
-	host, err := wsParseHost(scheme, authority[at+1:])
-	if err != nil || at < 0 {
-		return host, err
-	}
-	for _, r := range authority[:at] {
-		ok := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' ||
-			strings.ContainsRune("-._:~!$&'()*+,;=%@", r)
-		if !ok {
-			return "", errWSURI
-		}
-	}
-	if !wsValidEscapes(authority[:at]) {
-		return "", errWSURI
-	}
-	return host, nil
-}
-
-// wsParseHost checks host[:port] as net/url does (an IPv6 literal in
-// brackets, a port of digits; http and https allow a single colon) and
-// unescapes it.
-func wsParseHost(scheme, host string) (string, error) {
-	if open := strings.LastIndexByte(host, '['); open > 0 {
-		return "", errWSURI
-	} else if open == 0 {
-		end := strings.LastIndexByte(host, ']')
-		if end < 0 || !wsValidPort(host[end+1:]) {
-			return "", errWSURI
-		}
-		name := host[1:end]
-		var addr string
-		if z := strings.Index(name, "%25"); z >= 0 {
-			a, ok1 := wsUnescapeHost(name[:z], false)
-			zone, ok2 := wsUnescapeHost(name[z:], true)
-			if !ok1 || !ok2 {
-				return "", errWSURI
-			}
-			addr = a + zone
-		} else {
-			a, ok := wsUnescapeHost(name, false)
-			if !ok {
-				return "", errWSURI
-			}
-			addr = a
-		}
-		if !wsValidIPv6(addr) {
-			return "", errWSURI
-		}
-		return "[" + addr + "]" + host[end+1:], nil
-	} else if i := strings.IndexByte(host, ':'); i >= 0 {
-		if scheme != "http" && scheme != "https" {
-			i = strings.LastIndexByte(host, ':')
-		}
-		if !wsValidPort(host[i:]) {
-			return "", errWSURI
-		}
-	}
-	h, ok := wsUnescapeHost(host, false)
-	if !ok {
-		return "", errWSURI
-	}
-	return h, nil
-}
-
-// wsValidPort reports whether p is empty or a colon and digits.
-func wsValidPort(p string) bool {
-	if p == "" {
-		return true
-	}
-	if p[0] != ':' {
-		return false
-	}
-	for i := 1; i < len(p); i++ {
-		if p[i] < '0' || p[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// wsHostByte reports whether c may appear unescaped in a host.
-func wsHostByte(c byte) bool {
-	return c >= 0x80 || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		strings.IndexByte("!\"$&'()*+,-.:;<=>[]_~", c) >= 0
-}
-
-func wsUnhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-// wsValidEscapes reports whether every % in s starts a %XX escape.
-func wsValidEscapes(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			continue
-		}
-		if i+2 >= len(s) {
-			return false
-		}
-		_, ok1 := wsUnhex(s[i+1])
-		_, ok2 := wsUnhex(s[i+2])
-		if !ok1 || !ok2 {
-			return false
-		}
-		i += 2
-	}
-	return true
-}
-
-// wsUnescapeHost decodes the %XX escapes of a host (only %25 and non-ASCII
-// bytes may be escaped there) or of an IPv6 zone (zone: %25, a space, or
-// any byte a host may hold unescaped).
-func wsUnescapeHost(s string, zone bool) (string, bool) {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '%' {
-			if !wsHostByte(c) {
-				return "", false
-			}
-			if b != nil {
-				b = append(b, c)
-			}
-			continue
-		}
-		if i+2 >= len(s) {
-			return "", false
-		}
-		hi, ok1 := wsUnhex(s[i+1])
-		lo, ok2 := wsUnhex(s[i+2])
-		if !ok1 || !ok2 {
-			return "", false
-		}
-		v := hi<<4 | lo
-		if zone {
-			if v != '%' && v != ' ' && (v >= 0x80 || !wsHostByte(v)) {
-				return "", false
-			}
-		} else if hi < 8 && v != '%' {
-			return "", false
-		}
-		if b == nil {
-			b = append(make([]byte, 0, len(s)), s[:i]...)
-		}
-		b = append(b, v)
-		i += 2
-	}
-	if b == nil {
-		return s, true
-	}
-	return string(b), true
-}
-
-// wsValidIPv6 reports whether s (the inside of a bracketed host) is an
-// IPv6 address with an optional non-empty %zone, as net/netip parses
-// them: 16-bit hex groups, at most one "::" standing for at least one
-// group, and possibly a dotted IPv4 address as the last 32 bits.
-func wsValidIPv6(s string) bool {
-	// net/netip dispatches on the first '.', ':' or '%': only ':' can lead
-	// to an IPv6 address.
-	if i := strings.IndexAny(s, ".:%"); i < 0 || s[i] != ':' {
-		return false
-	}
-	if i := strings.IndexByte(s, '%'); i >= 0 {
-		if i == len(s)-1 {
-			return false
-		}
-		s = s[:i]
-	}
-	groups, ellipsis := 0, false // groups counts 16-bit fields
-	if strings.HasPrefix(s, "::") {
-		ellipsis, s = true, s[2:]
-		if s == "" {
-			return true
-		}
-	}
-	for groups < 8 {
-		n := 0
-		for n < len(s) {
-			if _, ok := wsUnhex(s[n]); !ok {
-				break
-			}
-			if n++; n > 4 {
-				return false
-			}
-		}
-		if n == 0 {
-			return false
-		}
-		if n < len(s) && s[n] == '.' {
-			if !ellipsis && groups != 6 || groups+2 > 8 || !wsValidIPv4(s) {
-				return false
-			}
-			groups, s = groups+2, ""
-			break
-		}
-		groups++
-		s = s[n:]
-		if s == "" {
-			break
-		}
-		if s[0] != ':' || len(s) == 1 {
-			return false
-		}
-		s = s[1:]
-		if s[0] == ':' {
-			if ellipsis {
-				return false
-			}
-			ellipsis, s = true, s[1:]
-			if s == "" {
-				break
-			}
-		}
-	}
-	if s != "" {
-		return false
-	}
-	return groups < 8 && ellipsis || groups == 8 && !ellipsis
-}
-
-// wsValidIPv4 reports whether s is a dotted-decimal IPv4 address without
-// leading zeros.
-func wsValidIPv4(s string) bool {
-	fields := strings.Split(s, ".")
-	if len(fields) != 4 {
-		return false
-	}
-	for _, f := range fields {
-		if f == "" || len(f) > 1 && f[0] == '0' || len(f) > 3 {
-			return false
-		}
-		v := 0
-		for i := 0; i < len(f); i++ {
-			if f[i] < '0' || f[i] > '9' {
-				return false
-			}
-			v = v*10 + int(f[i]-'0')
-		}
-		if v > 255 {
-			return false
-		}
-	}
-	return true
-}

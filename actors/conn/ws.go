@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -191,8 +193,7 @@ type AcceptWS struct {
 // becomes a client or leaf connection of the supervisor; any other gets
 // the HTTP error (the reason goes to the log).
 func WSHandler(opts *config.WebsocketOpts, leafs bool, root *actor.RootContext, target *actor.PID, log *zap.Logger) http.Handler {
-	ao := &protocol.WSAcceptOptions{Compression: opts.Compression, SameOrigin: opts.SameOrigin,
-		AllowedOrigins: opts.AllowedOrigins, Headers: opts.Headers}
+	ao := wsAcceptOptions(opts, log)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := &protocol.WSRequest{Method: r.Method, Host: r.Host, Path: r.URL.EscapedPath(), Header: r.Header, TLS: r.TLS != nil}
 		hj, ok := w.(http.Hijacker)
@@ -235,6 +236,107 @@ func WSHandler(opts *config.WebsocketOpts, leafs bool, root *actor.RootContext, 
 		}
 		root.Send(target, &AcceptWS{Conn: newWSConn(nc, nil, acc.Options()), Leaf: leaf})
 	})
+}
+
+// wsAcceptOptions are the accept-side settings of the websocket block, its
+// origin policy parsed once.
+func wsAcceptOptions(opts *config.WebsocketOpts, log *zap.Logger) *protocol.WSAcceptOptions {
+	ao := &protocol.WSAcceptOptions{Compression: opts.Compression, Headers: opts.Headers}
+	if p := newWSOriginPolicy(opts.SameOrigin, opts.AllowedOrigins, log); p != nil {
+		ao.CheckOrigin = p.check
+	}
+	return ao
+}
+
+// The origin policy (same_origin, allowed_origins), applied as nats-server
+// applies it, with the reasons leafhub logs.
+
+// wsAllowedOrigin is an allowed origin's scheme and port, kept under its
+// host.
+type wsAllowedOrigin struct{ scheme, port string }
+
+// wsOriginPolicy is the origin policy, its allowed origins parsed once.
+type wsOriginPolicy struct {
+	sameOrigin bool
+	allowed    map[string][]wsAllowedOrigin // by lowercased host
+}
+
+// newWSOriginPolicy parses the allowed origins (validation refused bad
+// ones; any that still fail to parse are logged and skipped, as
+// nats-server does). nil: no policy, every origin passes.
+func newWSOriginPolicy(sameOrigin bool, origins []string, log *zap.Logger) *wsOriginPolicy {
+	p := &wsOriginPolicy{sameOrigin: sameOrigin}
+	for _, s := range origins {
+		u, err := url.ParseRequestURI(s)
+		if err != nil {
+			log.Error("error parsing allowed origin", zap.Error(err))
+			continue
+		}
+		h, port, _ := wsHostPort(u.Scheme == "https", u.Host)
+		if p.allowed == nil {
+			p.allowed = make(map[string][]wsAllowedOrigin, len(origins))
+		}
+		p.allowed[h] = append(p.allowed[h], wsAllowedOrigin{u.Scheme, port})
+	}
+	if !p.sameOrigin && len(p.allowed) == 0 {
+		return nil
+	}
+	return p
+}
+
+// errWSOriginURI is any origin url.ParseRequestURI refuses (the reason
+// leafhub logs, without the origin).
+var errWSOriginURI = errors.New("invalid URI")
+
+// check is protocol.WSAcceptOptions.CheckOrigin: origin (not empty) must
+// be the request's own when same_origin is set, and in the allowed list
+// when there is one.
+func (p *wsOriginPolicy) check(origin string, req *protocol.WSRequest) error {
+	u, err := url.ParseRequestURI(origin)
+	if err != nil {
+		return errWSOriginURI
+	}
+	oh, op, err := wsHostPort(u.Scheme == "https", u.Host)
+	if err != nil {
+		return err
+	}
+	if p.sameOrigin {
+		rh, rp, err := wsHostPort(req.TLS, req.Host)
+		if err != nil {
+			return err
+		}
+		rs := "http"
+		if req.TLS {
+			rs = "https"
+		}
+		if oh != rh || op != rp || !strings.EqualFold(u.Scheme, rs) {
+			return errors.New("not same origin")
+		}
+	}
+	if len(p.allowed) > 0 && !slices.Contains(p.allowed[oh], wsAllowedOrigin{u.Scheme, op}) {
+		return errors.New("not in the allowed list")
+	}
+	return nil
+}
+
+// wsHostPort splits host[:port] with the scheme's default port (443 over
+// TLS, else 80) when the port is missing, and lowercases the host. As in
+// nats-server, a host without a port is kept whole: "[::1]" keeps its
+// brackets. A split error is the net.AddrError's reason alone, without
+// the address.
+func wsHostPort(tls bool, hostport string) (host, port string, err error) {
+	host, port, err = net.SplitHostPort(hostport)
+	var ae *net.AddrError
+	if errors.As(err, &ae) {
+		if !strings.Contains(ae.Err, "missing port") {
+			return "", "", errors.New(ae.Err)
+		}
+		host, port, err = hostport, "80", nil
+		if tls {
+			port = "443"
+		}
+	}
+	return strings.ToLower(host), port, err
 }
 
 // writeHTTPError answers a refused upgrade as nats-server's HTTP server
