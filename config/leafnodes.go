@@ -26,21 +26,10 @@ func (l *loader) leafnodes(o *Options, n *node, path string) {
 	for _, f := range fields {
 		fp := join(path, f.key)
 		seen = append(seen, seenKey{f, fp})
+		if l.listenKey(f, fp, "leafnodes.port", &ln.Host, &ln.Port) {
+			continue
+		}
 		switch f.lkey {
-		case "listen":
-			if host, port, ok := l.hostPort(f.node, fp); ok {
-				ln.Host, ln.Port = host, port
-				l.note("leafnodes.port", f.node)
-			}
-		case "port":
-			if i, ok := l.integer(f.node, fp); ok {
-				ln.Port = int(i)
-				l.note("leafnodes.port", f.node)
-			}
-		case "host", "net":
-			if s, ok := l.str(f.node, fp); ok {
-				ln.Host = s
-			}
 		case "authorization":
 			l.leafAuthorization(ln, f.node, fp)
 		case "remotes":

@@ -152,6 +152,31 @@ func build(m map[string]any, file string) (*Options, error) {
 	return o, nil
 }
 
+// listenKey handles the keys that set a listener's address (listen, port,
+// host/net) into host and port, noting where the port was set under
+// noteKey; it reports whether f was one of them.
+func (l *loader) listenKey(f *field, path, noteKey string, host *string, port *int) bool {
+	switch f.lkey {
+	case "listen":
+		if h, p, ok := l.hostPort(f.node, path); ok {
+			*host, *port = h, p
+			l.note(noteKey, f.node)
+		}
+	case "port":
+		if i, ok := l.integer(f.node, path); ok {
+			*port = int(i)
+			l.note(noteKey, f.node)
+		}
+	case "host", "net":
+		if s, ok := l.str(f.node, path); ok {
+			*host = s
+		}
+	default:
+		return false
+	}
+	return true
+}
+
 // top handles one top-level key.
 func (l *loader) top(o *Options, f *field) {
 	n, path := f.node, f.key
@@ -159,22 +184,10 @@ func (l *loader) top(o *Options, f *field) {
 		l.unsupported(n, path)
 		return
 	}
+	if l.listenKey(f, path, "port", &o.Host, &o.Port) {
+		return
+	}
 	switch f.lkey {
-	case "listen":
-		host, port, ok := l.hostPort(n, path)
-		if ok {
-			o.Host, o.Port = host, port
-			l.note("port", n)
-		}
-	case "port":
-		if i, ok := l.integer(n, path); ok {
-			o.Port = int(i)
-			l.note("port", n)
-		}
-	case "host", "net":
-		if s, ok := l.str(n, path); ok {
-			o.Host = s
-		}
 	case "server_name":
 		if s, ok := l.str(n, path); ok {
 			o.ServerName = s

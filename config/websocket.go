@@ -53,21 +53,10 @@ func (l *loader) websocket(o *Options, n *node, path string) {
 			l.unsupported(f.node, fp)
 			continue
 		}
+		if l.listenKey(f, fp, "websocket.port", &w.Host, &w.Port) {
+			continue
+		}
 		switch f.lkey {
-		case "listen":
-			if host, port, ok := l.hostPort(f.node, fp); ok {
-				w.Host, w.Port = host, port
-				l.note("websocket.port", f.node)
-			}
-		case "port":
-			if i, ok := l.integer(f.node, fp); ok {
-				w.Port = int(i)
-				l.note("websocket.port", f.node)
-			}
-		case "host", "net":
-			if s, ok := l.str(f.node, fp); ok {
-				w.Host = s
-			}
 		case "no_tls":
 			if b, ok := l.boolean(f.node, fp); ok {
 				w.NoTLS = b
