@@ -128,13 +128,8 @@ func TestPermissionsAsync(t *testing.T) {
 			t.Fatalf("wildcard subscription over a deny: got %v %v, want ok.open only", m, err)
 		}
 		_ = nc.Publish("not.ok", nil)
-		select {
-		case err := <-errs:
-			if !strings.Contains(strings.ToLower(err.Error()), `permissions violation for publish to "not.ok"`) {
-				t.Fatalf("async error %v", err)
-			}
-		case <-time.After(2 * time.Second):
-			t.Fatal("no async permissions error")
+		if err := nextErr(t, errs, 2*time.Second, "no async permissions error"); !strings.Contains(strings.ToLower(err.Error()), `permissions violation for publish to "not.ok"`) {
+			t.Fatalf("async error %v", err)
 		}
 		if !nc.IsConnected() {
 			t.Fatal("a permissions violation closed the connection")
@@ -166,23 +161,13 @@ func TestAllowResponses(t *testing.T) {
 		if err != nil || string(m.Data) != "first" {
 			t.Fatalf("response: %v %v", m, err)
 		}
-		select {
-		case err := <-errs:
-			if !strings.Contains(strings.ToLower(err.Error()), "permissions violation for publish to") {
-				t.Fatalf("async error %v", err)
-			}
-		case <-time.After(2 * time.Second):
-			t.Fatal("the second response was not refused")
+		if err := nextErr(t, errs, 2*time.Second, "the second response was not refused"); !strings.Contains(strings.ToLower(err.Error()), "permissions violation for publish to") {
+			t.Fatalf("async error %v", err)
 		}
 		// Publishing anywhere else is refused too (empty publish allow list).
 		_ = svc.Publish("elsewhere", nil)
-		select {
-		case err := <-errs:
-			if !strings.Contains(err.Error(), `"elsewhere"`) {
-				t.Fatalf("async error %v", err)
-			}
-		case <-time.After(2 * time.Second):
-			t.Fatal("publish outside the responses was not refused")
+		if err := nextErr(t, errs, 2*time.Second, "publish outside the responses was not refused"); !strings.Contains(err.Error(), `"elsewhere"`) {
+			t.Fatalf("async error %v", err)
 		}
 		if _, err := replies.NextMsg(200 * time.Millisecond); err == nil {
 			t.Fatal("a refused response was delivered")

@@ -248,6 +248,19 @@ func eventually(t testing.TB, timeout time.Duration, f func() error) {
 // 50 ms. It is for absences (nothing re-dials, no second link appears),
 // where no event marks the end of the wait; use eventually to wait for
 // something to happen.
+// nextErr waits for an asynchronous error on ch; none within d fails the
+// test with missing.
+func nextErr(t testing.TB, ch <-chan error, d time.Duration, missing string) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(d):
+		t.Fatal(missing)
+		return nil
+	}
+}
+
 func throughout(t testing.TB, d time.Duration, f func() error) {
 	t.Helper()
 	tick := time.NewTicker(50 * time.Millisecond)

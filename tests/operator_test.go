@@ -203,13 +203,8 @@ func TestOperatorClients(t *testing.T) {
 		}
 		defer nc.Close()
 		_ = nc.Publish("no.x", nil)
-		select {
-		case err := <-errs:
-			if !strings.Contains(err.Error(), `Permissions Violation for Publish to "no.x"`) {
-				t.Fatalf("publish outside the JWT's permissions: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("publish outside the JWT's permissions was not refused")
+		if err := nextErr(t, errs, 5*time.Second, "publish outside the JWT's permissions was not refused"); !strings.Contains(err.Error(), `Permissions Violation for Publish to "no.x"`) {
+			t.Fatalf("publish outside the JWT's permissions: %v", err)
 		}
 	})
 }
@@ -226,13 +221,8 @@ func TestOperatorUserExpires(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer nc.Close()
-		select {
-		case err := <-errs:
-			if !errors.Is(err, nats.ErrAuthExpired) {
-				t.Fatalf("got %v, want %v", err, nats.ErrAuthExpired)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("the expired user is still connected")
+		if err := nextErr(t, errs, 10*time.Second, "the expired user is still connected"); !errors.Is(err, nats.ErrAuthExpired) {
+			t.Fatalf("got %v, want %v", err, nats.ErrAuthExpired)
 		}
 	})
 }

@@ -171,30 +171,15 @@ func TestReloadAuthorization(t *testing.T) {
 	if err := reloadWith(t, s, after); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-bClosed:
-		if !errors.Is(err, nats.ErrAuthorization) && !strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
-			t.Fatalf("removed user got %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the removed user was not disconnected")
+	if err := nextErr(t, bClosed, 5*time.Second, "the removed user was not disconnected"); !errors.Is(err, nats.ErrAuthorization) && !strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
+		t.Fatalf("removed user got %v", err)
 	}
-	select {
-	case err := <-errsA:
-		if !strings.Contains(err.Error(), `Subscription to "not.ok" (sid`) {
-			t.Fatalf("user a got %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the disallowed subscription was not reported")
+	if err := nextErr(t, errsA, 5*time.Second, "the disallowed subscription was not reported"); !strings.Contains(err.Error(), `Subscription to "not.ok" (sid`) {
+		t.Fatalf("user a got %v", err)
 	}
 	_ = a.Publish("not.ok", nil)
-	select {
-	case err := <-errsA:
-		if !strings.Contains(err.Error(), `Publish to "not.ok"`) {
-			t.Fatalf("user a got %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a publish outside the new permissions was not refused")
+	if err := nextErr(t, errsA, 5*time.Second, "a publish outside the new permissions was not refused"); !strings.Contains(err.Error(), `Publish to "not.ok"`) {
+		t.Fatalf("user a got %v", err)
 	}
 	_ = a.Publish("ok.x", []byte("still"))
 	if m, err := okSub.NextMsg(2 * time.Second); err != nil || string(m.Data) != "still" {
