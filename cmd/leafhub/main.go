@@ -174,16 +174,9 @@ func run(args []string) int {
 		fmt.Printf("leafhub: v%s (nats-server v%s compatible)\n", hub.Version, hub.CompatVersion)
 		return 0
 	}
-	opts := config.Default()
-	if f.config != "" {
-		if opts, err = config.Load(f.config); err != nil {
-			fmt.Fprintf(os.Stderr, "leafhub: configuration errors in %s:\n  %s\n", f.config, indent(err.Error()))
-			return 1
-		}
-	}
-	f.apply(opts)
-	if err := opts.Validate(); err != nil {
-		fmt.Fprintf(os.Stderr, "leafhub: invalid options: %s\n", indent(err.Error()))
+	opts, err := loadOptions(f.config, f)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "leafhub: %s\n", indent(err.Error()))
 		return 1
 	}
 	if f.check {
@@ -213,6 +206,24 @@ func run(args []string) int {
 		defer os.Remove(opts.PidFile)
 	}
 	return serve(opts, f, lg, sigs)
+}
+
+// loadOptions reads the configuration file (none: the defaults), applies
+// the command-line flags over it and validates the result: at start-up and
+// on every reload.
+func loadOptions(path string, f *flags) (*config.Options, error) {
+	opts := config.Default()
+	if path != "" {
+		var err error
+		if opts, err = config.Load(path); err != nil {
+			return nil, fmt.Errorf("configuration errors in %s:\n%w", path, err)
+		}
+	}
+	f.apply(opts)
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid options: %w", err)
+	}
+	return opts, nil
 }
 
 func serve(opts *config.Options, f *flags, lg *logger, sigs chan os.Signal) int {

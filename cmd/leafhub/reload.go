@@ -4,7 +4,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/leafhub/leafhub/actors/hub"
-	"github.com/leafhub/leafhub/config"
 )
 
 // reload re-reads the configuration file (SIGHUP). A file that does not
@@ -16,11 +15,7 @@ func reload(s *hub.Server, path string, f *flags, lg *logger) {
 		return
 	}
 	log.Info("reloading configuration", zap.String("config", path))
-	opts, err := config.Load(path)
-	if err == nil {
-		f.apply(opts) // command-line flags still win, as at start-up
-		err = opts.Validate()
-	}
+	opts, err := loadOptions(path, f) // command-line flags still win, as at start-up
 	if err != nil {
 		log.Error("configuration reload refused; the running configuration stays", zap.Error(err))
 		return
