@@ -145,25 +145,14 @@ func (s *Supervisor) Receive(c actor.Context) {
 }
 
 func (s *Supervisor) accept(c actor.Context, nc net.Conn) {
-	st := s.newState(nc, route.KindClient)
 	overflow := s.clients >= s.env.Opts.MaxConn
-	env := s.env
-	log := s.log.With(zap.Uint64("cid", st.CID), zap.String("remote", nc.RemoteAddr().String()))
-	props := actor.PropsFromProducer(func() actor.Actor {
-		return &client{base: base{env: env, st: st, netConn: nc, log: log}, overflow: overflow}
-	}, actor.WithMailbox(s.mailbox))
-	pid, err := c.SpawnNamed(props, fmt.Sprintf("client-%d", st.CID))
-	if err != nil {
-		log.Error("cannot start the connection actor; closing", zap.Error(err))
-		_ = nc.Close()
-		return
+	pid, _ := s.spawn(c, nc, route.KindClient, "client", s.mailbox, func(b base) actor.Actor {
+		return &client{base: b, overflow: overflow}
+	})
+	if pid != nil {
+		s.clients++
+		s.env.Totals.TotalConnections.Add(1) // clients only, as nats-server
 	}
-	st.pid = pid
-	s.open[pid.Id] = st
-	s.pids[st.CID] = pid
-	s.clients++
-	s.env.Totals.TotalConnections.Add(1)
-	log.Debug("client connection created")
 }
 
 func (s *Supervisor) newState(nc net.Conn, kind route.Kind) *State {
@@ -178,22 +167,34 @@ func (s *Supervisor) newState(nc net.Conn, kind route.Kind) *State {
 // spawnLeaf starts the actor of a leaf connection: accepted (remote nil) or
 // solicited by a remote actor.
 func (s *Supervisor) spawnLeaf(c actor.Context, nc net.Conn, remote *LeafRemote) (*actor.PID, *State) {
-	st := s.newState(nc, route.KindLeaf)
+	return s.spawn(c, nc, route.KindLeaf, "leaf", s.leafMailbox, func(b base) actor.Actor {
+		return &leaf{base: b, remote: remote}
+	})
+}
+
+// spawn starts and registers the actor of one connection (name "client" or
+// "leaf"); a connection whose actor cannot start is closed.
+func (s *Supervisor) spawn(c actor.Context, nc net.Conn, kind route.Kind, name string, mb actor.MailboxProducer,
+	newActor func(base) actor.Actor) (*actor.PID, *State) {
+	st := s.newState(nc, kind)
 	env := s.env
-	log := s.log.With(zap.Uint64("cid", st.CID), zap.String("remote", nc.RemoteAddr().String()), zap.String("kind", "leaf"))
+	log := s.log.With(zap.Uint64("cid", st.CID), zap.String("remote", nc.RemoteAddr().String()))
+	if kind == route.KindLeaf {
+		log = log.With(zap.String("kind", "leaf"))
+	}
 	props := actor.PropsFromProducer(func() actor.Actor {
-		return &leaf{base: base{env: env, st: st, netConn: nc, log: log}, remote: remote}
-	}, actor.WithMailbox(s.leafMailbox))
-	pid, err := c.SpawnNamed(props, fmt.Sprintf("leaf-%d", st.CID))
+		return newActor(base{env: env, st: st, netConn: nc, log: log})
+	}, actor.WithMailbox(mb))
+	pid, err := c.SpawnNamed(props, fmt.Sprintf("%s-%d", name, st.CID))
 	if err != nil {
-		log.Error("cannot start the leafnode connection actor; closing", zap.Error(err))
+		log.Error("cannot start the "+name+" connection actor; closing", zap.Error(err))
 		_ = nc.Close()
 		return nil, nil
 	}
 	st.pid = pid
 	s.open[pid.Id] = st
 	s.pids[st.CID] = pid
-	log.Debug("leafnode connection created") // total_connections counts clients only, as nats-server
+	log.Debug(name + " connection created")
 	return pid, st
 }
 
