@@ -170,6 +170,26 @@ func (b *base) sendPing() {
 	b.ep.Out.Signal()
 }
 
+// pingTick runs one ping interval, as nats-server: too many unanswered
+// PINGs close the connection as stale (counted in the total and in kind);
+// otherwise a PING goes out when always is set, the peer was silent for an
+// interval, or none was sent yet; and the next tick is armed.
+func (b *base) pingTick(c actor.Context, m *tick, kind *atomic.Int64, always bool) {
+	if !b.pingTimer.current(m) {
+		return
+	}
+	if b.stale(c) {
+		b.env.Totals.StaleConnections.Add(1)
+		kind.Add(1)
+		return
+	}
+	interval := b.env.Opts.PingInterval
+	if always || time.Since(b.st.LastActivity()) >= interval || b.pings.sent.Load() == 0 {
+		b.sendPing()
+	}
+	b.pingTimer.arm(c.ActorSystem().Root, c.Self(), tickPing, interval)
+}
+
 // stale reports (and handles) too many unanswered PINGs.
 func (b *base) stale(c actor.Context) bool {
 	if b.pings.out.Load()+1 <= int32(b.env.Opts.MaxPingsOut) {

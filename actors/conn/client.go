@@ -339,7 +339,6 @@ func (a *client) subList() []*route.Sub {
 }
 
 func (a *client) onTick(c actor.Context, m *tick) {
-	root, self := c.ActorSystem().Root, c.Self()
 	switch m.kind {
 	case tickAuth:
 		if a.authTimer.current(m) && !a.connected {
@@ -351,20 +350,8 @@ func (a *client) onTick(c actor.Context, m *tick) {
 			a.expired(c)
 		}
 	case tickPing:
-		if !a.pingTimer.current(m) {
-			return
-		}
-		opts := a.env.Opts
-		if a.stale(c) {
-			a.env.Totals.StaleConnections.Add(1)
-			a.env.Totals.StaleConnectionClients.Add(1)
-			return
-		}
 		// Skip the PING when the client was heard from within the interval.
-		if time.Since(a.st.LastActivity()) >= opts.PingInterval || a.pings.sent.Load() == 0 {
-			a.sendPing()
-		}
-		a.pingTimer.arm(root, self, tickPing, opts.PingInterval)
+		a.pingTick(c, m, &a.env.Totals.StaleConnectionClients, false)
 	}
 }
 

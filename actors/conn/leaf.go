@@ -811,20 +811,8 @@ func (l *leaf) onTick(c actor.Context, m *tick) {
 			l.close(c, StaleConnection)
 		}
 	case tickPing:
-		if !l.pingTimer.current(m) {
-			return
-		}
-		if l.stale(c) {
-			l.env.Totals.StaleConnections.Add(1)
-			l.env.Totals.StaleConnectionLeafs.Add(1)
-			return
-		}
-		interval := l.env.Opts.PingInterval
 		// A spoke-role connection always pings; a hub-role one when idle.
-		if !l.hubRole || time.Since(l.st.LastActivity()) >= interval || l.pings.sent.Load() == 0 {
-			l.sendPing()
-		}
-		l.pingTimer.arm(c.ActorSystem().Root, c.Self(), tickPing, interval)
+		l.pingTick(c, m, &l.env.Totals.StaleConnectionLeafs, !l.hubRole)
 	}
 }
 
