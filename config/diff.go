@@ -11,6 +11,8 @@ var diffKeys = []struct {
 	{"host", func(o *Options) any { return o.Host }},
 	{"port", func(o *Options) any { return o.Port }},
 	{"http", func(o *Options) any { return [2]any{o.HTTPHost, o.HTTPPort} }},
+	{"prof_port", func(o *Options) any { return o.ProfPort }},
+	{"prof_block_rate", func(o *Options) any { return o.ProfBlockRate }},
 	{"max_payload", func(o *Options) any { return o.MaxPayload }},
 	{"max_control_line", func(o *Options) any { return o.MaxControlLine }},
 	{"max_pending", func(o *Options) any { return o.MaxPending }},

@@ -204,6 +204,16 @@ func (l *loader) top(o *Options, f *field) {
 			o.HTTPPort = int(i)
 			l.note("http_port", n)
 		}
+	case "prof_port":
+		if i, ok := l.integer(n, path); ok {
+			o.ProfPort = int(i)
+			l.note("prof_port", n)
+		}
+	case "prof_block_rate":
+		if i, ok := l.integer(n, path); ok {
+			o.ProfBlockRate = int(i)
+			l.note("prof_block_rate", n)
+		}
 	case "max_payload":
 		if i, ok := l.int32(n, path); ok {
 			o.MaxPayload = i

@@ -58,6 +58,9 @@ type Options struct {
 	HTTPHost string // defaults to Host
 	HTTPPort int    // 0 = no monitoring, RandomPort = random
 
+	ProfPort      int // 0 = no profiling port (net/http/pprof on Host), RandomPort = random
+	ProfBlockRate int // runtime.SetBlockProfileRate; <= 0 = off
+
 	MaxPayload     int32
 	MaxControlLine int32
 	MaxPending     int64

@@ -35,8 +35,6 @@ var unsupportedTop = map[string]bool{
 	"syslog":                   true,
 	"remote_syslog":            true,
 	"ports_file_dir":           true,
-	"prof_port":                true,
-	"prof_block_rate":          true,
 	"proxy_protocol":           true,
 	"max_traced_msg_len":       true,
 	"max_sub_tokens":           true,

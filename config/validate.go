@@ -43,6 +43,7 @@ func (v *validator) ports() {
 	}
 	check("port", v.o.Port)
 	check("http_port", v.o.HTTPPort)
+	check("prof_port", v.o.ProfPort)
 	check("leafnodes.port", v.o.LeafNode.Port)
 }
 

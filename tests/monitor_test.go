@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -374,6 +375,31 @@ func TestMonitorBadQuery(t *testing.T) {
 			if resp.StatusCode != http.StatusBadRequest {
 				t.Errorf("%s: status %d, want 400", path, resp.StatusCode)
 			}
+		}
+	})
+}
+
+// TestProfPort: prof_port serves Go's runtime profiles under /debug/pprof/,
+// on leafhub as on nats-server.
+func TestProfPort(t *testing.T) {
+	both(t, "prof_port: -1\n", func(t *testing.T, s *target) {
+		var addr *net.TCPAddr
+		if s.hub != nil {
+			addr = s.hub.ProfAddr()
+		} else {
+			addr = s.ns.ProfilerAddr()
+		}
+		if addr == nil {
+			t.Fatal("no profiling listener")
+		}
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/goroutine?debug=1", addr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "goroutine profile:") {
+			t.Fatalf("goroutine profile: %d %.200q", resp.StatusCode, body)
 		}
 	})
 }

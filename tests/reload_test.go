@@ -209,6 +209,9 @@ func TestReloadRefused(t *testing.T) {
 	if err := reloadWith(t, s, "server_name: ONE\nlogtime: false\n"); err == nil || !strings.Contains(err.Error(), "logtime") {
 		t.Fatalf("got %v, want the logtime change refused", err)
 	}
+	if err := reloadWith(t, s, "server_name: ONE\nprof_port: -1\n"); err == nil || !strings.Contains(err.Error(), "prof_port") {
+		t.Fatalf("got %v, want the prof_port change refused", err)
+	}
 }
 
 // TestReloadTLSCertificates: after a reload with new certificates, new

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/http"
 	"runtime"
 	"strconv"
 	"sync"
@@ -84,6 +85,8 @@ type Server struct {
 	leafLn   net.Listener
 	wsLn     net.Listener
 	mon      *monitor.Server
+	prof     *http.Server // prof_port
+	profLn   net.Listener
 	prom     *prometheus.Registry
 	metrics  *actorMetrics
 	cpu      cpuSampler
@@ -227,6 +230,11 @@ func (s *Server) Start() (err error) {
 		s.mon = monitor.New(ln, s, s.prom, s.opts.MetricsPrefix, s.opts.PerActorMetrics, s.log.With(zap.String("listener", "monitor")))
 		s.mon.Serve()
 		s.log.Info("starting http monitor", zap.String("addr", "http://"+ln.Addr().String()))
+	}
+	if s.opts.ProfPort != 0 {
+		if err := s.startProfiler(); err != nil {
+			return err
+		}
 	}
 	s.healthy.Store(true)
 	s.log.Info("server is ready", zap.String("server_id", s.id), zap.String("server_name", s.name),
@@ -400,6 +408,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 		if err := s.mon.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop monitoring: %w", err))
 		}
+	}
+	if s.prof != nil {
+		_ = s.prof.Close()
 	}
 	if s.metrics != nil {
 		if err := s.metrics.shutdown(ctx); err != nil {

@@ -53,6 +53,9 @@ func (s *Server) Reload(o *config.Options) ([]string, error) {
 		return nil, err
 	}
 	s.env = env
+	if old.ProfBlockRate != o.ProfBlockRate {
+		s.setBlockProfileRate(o.ProfBlockRate)
+	}
 	s.sys.Root.Send(s.connsSup, &conn.Reconfigure{Env: env})
 	if err := s.reconcileRemotes(o); err != nil {
 		return changed, err
@@ -68,6 +71,8 @@ func reloadable(old, o *config.Options) error {
 			old.Host, old.Port, o.Host, o.Port)
 	case old.HTTPHost != o.HTTPHost || old.HTTPPort != o.HTTPPort:
 		return fmt.Errorf("config reload not supported for http (monitoring address): restart leafhub")
+	case old.ProfPort != o.ProfPort:
+		return fmt.Errorf("config reload not supported for prof_port: restart leafhub")
 	case old.ServerName != o.ServerName:
 		return fmt.Errorf("config reload not supported for server_name: restart leafhub")
 	case !reflect.DeepEqual(old.Websocket, o.Websocket):

@@ -29,6 +29,7 @@ Server Options:
     -p, --port <port>                Use port for clients (default: 4222)
     -n, --name, --server_name <name> Server name (default: auto)
     -m, --http_port <port>           Use port for http monitoring
+    --profile <port>                 Profiling HTTP port
     -c, --config <file>              Configuration file
     -t                               Test configuration and exit
     -P, --pid <file>                 File to store the process id
@@ -53,14 +54,14 @@ const shutdownTimeout = 15 * time.Second
 type flags struct {
 	config, host, name, logFile string
 	pidFile, signal             string
-	port, httpPort              int
+	port, httpPort, profPort    int
 	debug, trace, dv, logtime   bool
 	check, version              bool
 	set                         map[string]bool
 }
 
 func parseFlags(args []string) (*flags, error) {
-	f := &flags{port: -2, httpPort: -2}
+	f := &flags{port: -2, httpPort: -2, profPort: -2}
 	fs := flag.NewFlagSet("leafhub", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	for _, n := range []string{"c", "config"} {
@@ -87,6 +88,7 @@ func parseFlags(args []string) (*flags, error) {
 	for _, n := range []string{"m", "http_port"} {
 		fs.IntVar(&f.httpPort, n, -2, "")
 	}
+	fs.IntVar(&f.profPort, "profile", -2, "")
 	for _, n := range []string{"D", "debug"} {
 		fs.BoolVar(&f.debug, n, false, "")
 	}
@@ -133,6 +135,9 @@ func (f *flags) apply(o *config.Options) {
 	}
 	if f.httpPort != -2 {
 		o.HTTPPort = f.httpPort
+	}
+	if f.profPort != -2 {
+		o.ProfPort = f.profPort
 	}
 	if f.logFile != "" {
 		o.LogFile = f.logFile
