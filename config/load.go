@@ -24,7 +24,7 @@ const stringName = "<string>"
 // it and returns the options with all defaults filled in. Configuration
 // problems are returned together as *Errors.
 func Load(path string) (*Options, error) {
-	m, err := conf.ParseFileWithChecks(path)
+	m, digest, err := conf.ParseFileWithChecksDigest(path)
 	if err != nil {
 		return nil, parseFailure(path, err)
 	}
@@ -32,7 +32,7 @@ func Load(path string) (*Options, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.ConfigFile = path
+	o.ConfigFile, o.ConfigDigest = path, digest
 	return o, nil
 }
 

@@ -81,3 +81,20 @@ func TestSameVerdictAsNatsServer(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigDigestAsNatsServer: Load's digest is nats-server's config_digest
+// for the same file (includes and variables resolved).
+func TestConfigDigestAsNatsServer(t *testing.T) {
+	path := "testdata/include/main.conf"
+	o, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nso, err := server.ProcessConfigFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.ConfigDigest == "" || o.ConfigDigest != nso.ConfigDigest() {
+		t.Fatalf("digest %q, nats-server %q", o.ConfigDigest, nso.ConfigDigest())
+	}
+}

@@ -49,8 +49,9 @@ const (
 
 // Options is the validated configuration of a leafhub daemon.
 type Options struct {
-	ConfigFile string // file given to Load, empty for Parse and Default
-	ServerName string
+	ConfigFile   string // file given to Load, empty for Parse and Default
+	ConfigDigest string // "sha256:<hex>" of the parsed file, as nats-server's config_digest (Load only)
+	ServerName   string
 
 	Host string
 	Port int // RandomPort (-1) = random
