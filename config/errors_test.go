@@ -265,6 +265,7 @@ func TestUnsupportedKeys(t *testing.T) {
 	}
 	const r = "leafnodes.remotes[0]"
 	checkErrorCases(t, []errorCase{
+		{"tls {\n  connection_rate_limit: 10\n}", 2, "tls.connection_rate_limit", unsupportedReason},
 		{"authorization {\n  auth_callout { issuer: x }\n}", 2, "authorization.auth_callout", unsupportedReason},
 		{"authorization {\n  user: a, password: b\n  proxy_required: true\n}", 3, "authorization.proxy_required", unsupportedReason},
 		{"authorization { users [\n  {user: a, proxy_required: true}\n] }", 2, "authorization.users[0].proxy_required", unsupportedReason},

@@ -443,9 +443,6 @@ func (o *Options) fillDefaults() {
 	if o.Host == "" {
 		o.Host = DefaultHost
 	}
-	if o.HTTPHost == "" {
-		o.HTTPHost = o.Host
-	}
 	if o.Port == 0 {
 		o.Port = DefaultPort
 	}

@@ -44,7 +44,7 @@ func TestDefault(t *testing.T) {
 	}{
 		{"Host", o.Host, "0.0.0.0"},
 		{"Port", o.Port, 4222},
-		{"HTTPHost", o.HTTPHost, "0.0.0.0"},
+		{"MonitorHost", o.MonitorHost(), "0.0.0.0"},
 		{"HTTPPort", o.HTTPPort, 0},
 		{"MaxPayload", o.MaxPayload, int32(1 << 20)},
 		{"MaxControlLine", o.MaxControlLine, int32(4096)},
@@ -132,7 +132,7 @@ leafhub {
 		{"ServerName", o.ServerName, "hub-1"},
 		{"Host", o.Host, "127.0.0.1"},
 		{"Port", o.Port, 4333},
-		{"HTTPHost", o.HTTPHost, "127.0.0.2"},
+		{"HTTPHost", o.MonitorHost(), "127.0.0.2"},
 		{"HTTPPort", o.HTTPPort, 8333},
 		{"MaxPayload", o.MaxPayload, int32(2 << 20)},
 		{"MaxControlLine", o.MaxControlLine, int32(8 << 10)},
@@ -173,8 +173,8 @@ func TestSpecialValues(t *testing.T) {
 	}{
 		{"port: -1", func(o *Options) bool { return o.Port == RandomPort }},
 		{"port: 0", func(o *Options) bool { return o.Port == DefaultPort }},
-		{"host: 10.0.0.1\nport: 5000", func(o *Options) bool { return o.Host == "10.0.0.1" && o.Port == 5000 && o.HTTPHost == "10.0.0.1" }},
-		{"http: 8222", func(o *Options) bool { return o.HTTPHost == "0.0.0.0" && o.HTTPPort == 8222 }},
+		{"host: 10.0.0.1\nport: 5000", func(o *Options) bool { return o.Host == "10.0.0.1" && o.Port == 5000 && o.MonitorHost() == "10.0.0.1" }},
+		{"http: 8222", func(o *Options) bool { return o.MonitorHost() == "0.0.0.0" && o.HTTPPort == 8222 }},
 		{"http_port: -1", func(o *Options) bool { return o.HTTPPort == RandomPort }},
 		{"max_connections: 0", func(o *Options) bool { return o.MaxConn == -1 }},
 		{"max_payload: 0", func(o *Options) bool { return o.MaxPayload == DefaultMaxPayload }},

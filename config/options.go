@@ -56,7 +56,7 @@ type Options struct {
 	Host string
 	Port int // RandomPort (-1) = random
 
-	HTTPHost string // defaults to Host
+	HTTPHost string // from `http: host:port`; empty = Host (see MonitorHost)
 	HTTPPort int    // 0 = no monitoring, RandomPort = random
 
 	ProfPort      int // 0 = no profiling port (net/http/pprof on Host), RandomPort = random
@@ -288,7 +288,7 @@ type TLSOpts struct {
 	AllowInsecure     bool   // allow_insecure_cipher_suites
 	MinVersion        uint16 // 0 = TLS 1.2
 	Timeout           time.Duration
-	RateLimit         int64 // connection_rate_limit
+	RateLimit         int64 // connection_rate_limit: refused at the top level, ignored elsewhere (as nats-server)
 	PinnedCerts       []string
 	HandshakeFirst    bool
 	FallbackDelay     time.Duration // TLS-first fallback delay, 0 = none
@@ -331,4 +331,14 @@ func (o *Options) LookupUser(name string) *User {
 		}
 	}
 	return nil
+}
+
+// MonitorHost is the host the monitoring listener binds: the host of
+// `http: host:port`, else the client host. It is resolved at use, after the
+// command line has had its say, so `-a` moves the monitor too.
+func (o *Options) MonitorHost() string {
+	if o.HTTPHost != "" {
+		return o.HTTPHost
+	}
+	return o.Host
 }

@@ -76,7 +76,10 @@ func (l *loader) tls(n *node, path string, allowed map[string]bool) *TLSOpts {
 	}
 	for _, f := range fields {
 		fp := join(path, f.key)
-		if unsupportedTLS[f.lkey] {
+		// nats-server rate-limits TLS handshakes on the client port only
+		// (it ignores the key in the other blocks, and so does leafhub);
+		// leafhub has no limiter yet.
+		if unsupportedTLS[f.lkey] || (f.lkey == "connection_rate_limit" && path == "tls") {
 			l.unsupported(f.node, fp)
 			good = false
 			continue

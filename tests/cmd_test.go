@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -72,14 +73,65 @@ func TestCmdVersionAndHelp(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "--config") {
 		t.Fatalf("-h: %v %q", err, out)
 	}
+	// As nats-server, `version` and `help` are commands; others are refused.
+	if out, err = exec.Command(bin, "version").CombinedOutput(); err != nil || !strings.Contains(string(out), "leafhub: v") {
+		t.Fatalf("version: %v %q", err, out)
+	}
+	if out, err = exec.Command(bin, "help").CombinedOutput(); err != nil || !strings.Contains(string(out), "--config") {
+		t.Fatalf("help: %v %q", err, out)
+	}
+	if out, err = exec.Command(bin, "bogus").CombinedOutput(); err == nil || !strings.Contains(string(out), `unrecognized command: "bogus"`) {
+		t.Fatalf("bogus: %v %q", err, out)
+	}
+}
+
+// TestCmdFlags: -a moves the monitoring listener too when the file gives it
+// no host (nats-server defaults http's host to the client host after the
+// flags); --user/--pass require credentials; --signal refuses extra
+// parameters and signals by PID* glob.
+func TestCmdFlags(t *testing.T) {
+	cmd, stderr, addr := startBinary(t, "port: -1\n", "-a", "127.0.0.1", "-m", "-1", "--user", "u", "--pass", "p")
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		t.Fatalf("client listener on %s, want 127.0.0.1", addr)
+	}
+	eventually(t, 5*time.Second, func() error {
+		if !strings.Contains(stderr.String(), `starting http monitor {"addr": "http://127.0.0.1:`) {
+			return fmt.Errorf("monitor not on 127.0.0.1:\n%s", stderr.String())
+		}
+		return nil
+	})
+	if nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(0)); err == nil {
+		nc.Close()
+		t.Fatal("connected without the --user/--pass credentials")
+	}
+	connect(t, "nats://"+addr, nats.UserInfo("u", "p"))
+
+	bin := leafhubBinary(t)
+	if out, err := exec.Command(bin, "-sl", "reload=1=2").CombinedOutput(); err == nil || !strings.Contains(string(out), "invalid signal parameters: [2]") {
+		t.Fatalf("-sl reload=1=2: %v %q", err, out)
+	}
+	// A glob on this process's pid: every leafhub whose pid starts so.
+	pid := strconv.Itoa(cmd.Process.Pid)
+	if out, err := exec.Command(bin, "-sl", "reload="+pid+"*").CombinedOutput(); err != nil {
+		t.Fatalf("-sl reload=%s*: %v %q", pid, err, out)
+	}
+	eventually(t, 5*time.Second, func() error {
+		if !strings.Contains(stderr.String(), "configuration reloaded") {
+			return fmt.Errorf("no reload logged:\n%s", stderr.String())
+		}
+		return nil
+	})
 }
 
 func TestCmdCheckConfig(t *testing.T) {
 	bin := leafhubBinary(t)
 	good := writeConf(t, "port: 4222\nmax_payload: 2MB\n")
 	out, err := exec.Command(bin, "-t", "-c", good).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "is valid") {
+	if err != nil || !strings.Contains(string(out), "is valid (sha256:") {
 		t.Fatalf("-t on a good file: %v %q", err, out)
+	}
+	if out, err := exec.Command(bin, "-t").CombinedOutput(); err == nil || !strings.Contains(string(out), "must specify [-c, --config] option") {
+		t.Fatalf("-t without a file: %v %q", err, out)
 	}
 	bad := writeConf(t, "port: 4222\n\nbogus_key: 1\ncluster { port: 6222 }\n")
 	cmd := exec.Command(bin, "-t", "-c", bad)

@@ -222,7 +222,7 @@ func (s *Server) Start() (err error) {
 	}
 
 	if s.opts.HTTPPort != 0 {
-		maddr := net.JoinHostPort(s.opts.HTTPHost, strconv.Itoa(max(s.opts.HTTPPort, 0)))
+		maddr := net.JoinHostPort(s.opts.MonitorHost(), strconv.Itoa(max(s.opts.HTTPPort, 0)))
 		ln, err := net.Listen("tcp", maddr)
 		if err != nil {
 			return fmt.Errorf("listen for monitoring on %s: %w (change http/http_port in the config)", maddr, err)

@@ -27,7 +27,7 @@ func (s *Server) Varz() *monitor.Varz {
 		ID: s.id, Name: s.name, Version: CompatVersion, Proto: 1, GoVersion: runtime.Version(),
 		Host: o.Host, Port: env.Info.Port, AuthRequired: env.Auth.AdvertiseAuthRequired(),
 		MaxConn: o.MaxConn, MaxSubs: o.MaxSubs, PingInterval: o.PingInterval, MaxPingsOut: o.MaxPingsOut,
-		HTTPHost: o.HTTPHost, HTTPPort: o.HTTPPort, AuthTimeout: o.AuthTimeout.Seconds(),
+		HTTPHost: o.MonitorHost(), HTTPPort: o.HTTPPort, AuthTimeout: o.AuthTimeout.Seconds(),
 		MaxControlLine: o.MaxControlLine, MaxPayload: int(o.MaxPayload), MaxPending: o.MaxPending,
 		TLSRequired: env.Info.TLSRequired, TLSVerify: env.Info.TLSVerify,
 		TLSTimeout: tlsTimeout(o.TLS), WriteDeadline: o.WriteDeadline,

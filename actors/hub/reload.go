@@ -69,7 +69,7 @@ func reloadable(old, o *config.Options) error {
 	case old.Host != o.Host || old.Port != o.Port:
 		return fmt.Errorf("config reload not supported for listen (client address %s:%d → %s:%d): restart leafhub",
 			old.Host, old.Port, o.Host, o.Port)
-	case old.HTTPHost != o.HTTPHost || old.HTTPPort != o.HTTPPort:
+	case old.MonitorHost() != o.MonitorHost() || old.HTTPPort != o.HTTPPort:
 		return fmt.Errorf("config reload not supported for http (monitoring address): restart leafhub")
 	case old.ProfPort != o.ProfPort:
 		return fmt.Errorf("config reload not supported for prof_port: restart leafhub")

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,7 +35,13 @@ Server Options:
     -t                               Test configuration and exit
     -P, --pid <file>                 File to store the process id
     -sl, --signal <cmd>[=<pid>]      Send a signal to a leafhub process (stop, quit, term,
-                                     reopen, reload, ldm); <pid> may be a pid file
+                                     reopen, reload, ldm); <pid> may be a pid file, or
+                                     PREFIX* for every leafhub whose pid starts so
+
+Authorization Options:
+    --user <user>                    User required for connections
+    --pass <password>                Password required for connections
+    --auth <token>                   Authorization token required for connections
 
 Logging Options:
     -l, --log, --log_file <file>     File to redirect log output
@@ -53,6 +60,7 @@ const shutdownTimeout = 15 * time.Second
 
 type flags struct {
 	config, host, name, logFile string
+	user, pass, token           string
 	pidFile, signal             string
 	port, httpPort, profPort    int
 	debug, trace, dv, logtime   bool
@@ -89,6 +97,9 @@ func parseFlags(args []string) (*flags, error) {
 		fs.IntVar(&f.httpPort, n, -2, "")
 	}
 	fs.IntVar(&f.profPort, "profile", -2, "")
+	fs.StringVar(&f.user, "user", "", "")
+	fs.StringVar(&f.pass, "pass", "", "")
+	fs.StringVar(&f.token, "auth", "", "")
 	for _, n := range []string{"D", "debug"} {
 		fs.BoolVar(&f.debug, n, false, "")
 	}
@@ -114,7 +125,18 @@ func parseFlags(args []string) (*flags, error) {
 		return nil, flag.ErrHelp
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		// As nats-server: `leafhub version` and `leafhub help` are commands.
+		switch strings.ToLower(fs.Arg(0)) {
+		case "version":
+			f.version = true
+		case "help":
+			return nil, flag.ErrHelp
+		default:
+			return nil, fmt.Errorf("unrecognized command: %q", fs.Arg(0))
+		}
+	}
+	if f.check && f.config == "" {
+		return nil, errors.New("must specify [-c, --config] option to check configuration file syntax")
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
@@ -135,6 +157,15 @@ func (f *flags) apply(o *config.Options) {
 	}
 	if f.httpPort != -2 {
 		o.HTTPPort = f.httpPort
+	}
+	if f.user != "" {
+		o.Username = f.user
+	}
+	if f.pass != "" {
+		o.Password = f.pass
+	}
+	if f.token != "" {
+		o.Token = f.token
 	}
 	if f.profPort != -2 {
 		o.ProfPort = f.profPort
@@ -185,7 +216,7 @@ func run(args []string) int {
 		return 1
 	}
 	if f.check {
-		fmt.Printf("leafhub: configuration file %s is valid\n", f.config)
+		fmt.Fprintf(os.Stderr, "leafhub: configuration file %s is valid (%s)\n", f.config, opts.ConfigDigest)
 		return 0
 	}
 	lg, err := newLogger(logLevel(opts.Debug, opts.Trace), opts.Logtime, opts.LogFile)

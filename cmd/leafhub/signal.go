@@ -21,45 +21,84 @@ var signalCommands = map[string]syscall.Signal{
 }
 
 // sendSignal runs `leafhub --signal CMD[=PID|PIDFILE]`: it sends CMD's signal
-// to the process given, or, without one, to the only running leafhub.
+// to the process given, or, without one, to the only running leafhub. As in
+// nats-server, a PID ending in `*` selects every running leafhub whose pid
+// starts with the digits before it (`ldm=*` signals them all).
 func sendSignal(arg string) error {
-	cmd, target, _ := strings.Cut(arg, "=")
+	parts := strings.Split(arg, "=")
+	if len(parts) > 2 {
+		return fmt.Errorf("invalid signal parameters: %v", parts[2:])
+	}
+	cmd, target := parts[0], ""
+	if len(parts) == 2 {
+		target = parts[1]
+	}
 	sig, ok := signalCommands[cmd]
 	if !ok {
 		return fmt.Errorf("unknown signal %q (want one of stop, quit, term, reopen, reload, ldm)", cmd)
 	}
-	pid, err := resolvePID(target)
+	pids, err := resolvePIDs(target)
 	if err != nil {
 		return err
 	}
-	if err := syscall.Kill(pid, sig); err != nil {
-		return fmt.Errorf("signal %s to pid %d: %w", cmd, pid, err)
+	var errs []error
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, sig); err != nil {
+			errs = append(errs, fmt.Errorf("signal %s to pid %d: %w", cmd, pid, err))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
-// resolvePID reads a pid, a pid file, or finds the one running leafhub.
-func resolvePID(target string) (int, error) {
-	if target != "" {
+// resolvePIDs reads a pid or a pid file, or finds the running leafhub
+// processes: the only one (no target), or those a `PREFIX*` glob selects.
+func resolvePIDs(target string) ([]int, error) {
+	prefix, glob := strings.CutSuffix(target, "*")
+	if !glob && target != "" {
 		if pid, err := strconv.Atoi(target); err == nil {
-			return pid, nil
+			return []int{pid}, nil
 		}
 		b, err := os.ReadFile(target)
 		if err != nil {
-			return 0, fmt.Errorf("read pid file: %w", err)
+			return nil, fmt.Errorf("read pid file: %w", err)
 		}
 		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 		if err != nil {
-			return 0, fmt.Errorf("pid file %s does not hold a pid: %w", target, err)
+			return nil, fmt.Errorf("pid file %s does not hold a pid: %w", target, err)
 		}
-		return pid, nil
+		return []int{pid}, nil
 	}
+	if _, err := strconv.Atoi(prefix); prefix != "" && err != nil {
+		return nil, fmt.Errorf("invalid pid: %s", prefix)
+	}
+	running, err := runningLeafhubs()
+	if err != nil {
+		return nil, err
+	}
+	var found []int
+	for _, pid := range running {
+		if strings.HasPrefix(strconv.Itoa(pid), prefix) {
+			found = append(found, pid)
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return nil, errors.New("no leafhub process found")
+	case len(found) > 1 && !glob:
+		return nil, fmt.Errorf("%d leafhub processes found (%v): give a pid, a pid file or PID*", len(found), found)
+	}
+	return found, nil
+}
+
+// runningLeafhubs lists the pids of the other processes running a binary
+// named leafhub.
+func runningLeafhubs() ([]int, error) {
 	self := os.Getpid()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, fmt.Errorf("find leafhub: %w (give a pid or pid file)", err)
+		return nil, fmt.Errorf("find leafhub: %w (give a pid or pid file)", err)
 	}
-	var found []int
+	var pids []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == self {
@@ -67,17 +106,10 @@ func resolvePID(target string) (int, error) {
 		}
 		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
 		if err == nil && filepath.Base(exe) == "leafhub" {
-			found = append(found, pid)
+			pids = append(pids, pid)
 		}
 	}
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
-		return 0, errors.New("no leafhub process found")
-	default:
-		return 0, fmt.Errorf("%d leafhub processes found (%v): give a pid or pid file", len(found), found)
-	}
+	return pids, nil
 }
 
 // writePidFile writes our pid, as nats-server's -P/--pid and pid_file do.
