@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -311,16 +312,25 @@ func TestCmdLameDuck(t *testing.T) {
 		}
 		return nil
 	})
-	var last time.Time
+	var times []time.Time
 	for i := 0; i < n; i++ {
 		select {
-		case last = <-closed:
+		case at := <-closed:
+			times = append(times, at)
 		case <-time.After(10 * time.Second):
 			t.Fatal("a client was not closed")
 		}
 	}
-	if d := last.Sub(start); d < 500*time.Millisecond {
-		t.Fatalf("clients were closed after %v, before the grace period", d)
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	if d := times[0].Sub(start); d < 500*time.Millisecond {
+		t.Fatalf("the first client was closed after %v, before the grace period", d)
+	}
+	// Spread as nats-server spreads them: lame_duck_duration over the
+	// connections, at most 1 s apart, each gap at least half of that.
+	for i := 1; i < n; i++ {
+		if gap := times[i].Sub(times[i-1]); gap < 450*time.Millisecond {
+			t.Fatalf("closes %d and %d were %v apart, want them spread (≥ 0.5 s)", i-1, i, gap)
+		}
 	}
 	if err := waitExit(t, cmd, 15*time.Second); err != nil {
 		t.Fatalf("exit: %v\n%s", err, stderr.String())

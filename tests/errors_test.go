@@ -84,6 +84,9 @@ func TestErrParity(t *testing.T) {
 				if tc.wantErr != "" && !contains(lines, tc.wantErr) {
 					t.Fatalf("lines %q, want %q", lines, tc.wantErr)
 				}
+				if tc.wantErr == "" && hasErr(lines) {
+					t.Fatalf("lines %q, want no -ERR", lines)
+				}
 			})
 		})
 	}

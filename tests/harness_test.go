@@ -244,10 +244,6 @@ func eventually(t testing.TB, timeout time.Duration, f func() error) {
 	}
 }
 
-// throughout checks that f keeps holding for the whole of d, looking every
-// 50 ms. It is for absences (nothing re-dials, no second link appears),
-// where no event marks the end of the wait; use eventually to wait for
-// something to happen.
 // nextErr waits for an asynchronous error on ch; none within d fails the
 // test with missing.
 func nextErr(t testing.TB, ch <-chan error, d time.Duration, missing string) error {
@@ -261,6 +257,10 @@ func nextErr(t testing.TB, ch <-chan error, d time.Duration, missing string) err
 	}
 }
 
+// throughout checks that f keeps holding for the whole of d, looking every
+// 50 ms. It is for absences (nothing re-dials, no second link appears),
+// where no event marks the end of the wait; use eventually to wait for
+// something to happen.
 func throughout(t testing.TB, d time.Duration, f func() error) {
 	t.Helper()
 	tick := time.NewTicker(50 * time.Millisecond)
