@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,5 +176,96 @@ func TestCompressionBadStreamFromHub(t *testing.T) {
 	r.send(`INFO {"server_id":"NFAKEHUB","version":"2.15.2","proto":1,"headers":true,"max_payload":1048576,"client_id":8,"info_on_connect":true}` + "\r\n")
 	if l := r.line(); !strings.HasPrefix(l, "CONNECT ") || !strings.Contains(l, `"compress_mode":"not supported"`) {
 		t.Fatalf("second dial: %q, want CONNECT without compression", l)
+	}
+}
+
+// latencyRelay forwards TCP connections to a target, holding every chunk
+// for the current delay in each direction: a link whose RTT a test sets.
+type latencyRelay struct {
+	ln     net.Listener
+	target string
+	delay  atomic.Int64 // nanoseconds per direction
+}
+
+func startLatencyRelay(t testing.TB, target string) *latencyRelay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &latencyRelay{ln: ln, target: target}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			t.Cleanup(func() { _ = c.Close(); _ = u.Close() })
+			go r.pump(c, u)
+			go r.pump(u, c)
+		}
+	}()
+	return r
+}
+
+func (r *latencyRelay) port() int { return r.ln.Addr().(*net.TCPAddr).Port }
+
+func (r *latencyRelay) pump(from, to net.Conn) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			time.Sleep(time.Duration(r.delay.Load())) // the simulated link latency
+			if _, werr := to.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			_ = to.Close()
+			return
+		}
+	}
+}
+
+// TestCompressionAutoFollowsRTT: an s2_auto link re-evaluates its level on
+// PONGs with nats-server's thresholds (10/50/100 ms): a slow link goes to
+// s2_best, and back down when it is fast again. The soliciting side pings
+// on every interval, so its level follows; the accepting side delays its
+// PINGs while data flows (both implementations), so it is only logged. The
+// ping interval stays above the RTT: with PINGs outstanding the
+// measurement would be off.
+func TestCompressionAutoFollowsRTT(t *testing.T) {
+	for _, pr := range pairs {
+		t.Run("hub="+pr[0]+"/leaf="+pr[1], func(t *testing.T) {
+			start := map[string]func(testing.TB, string) *target{"leafhub": startLeafhub, "nats-server": startNATS}
+			const pings = "ping_interval: \"300ms\"\n"
+			hub := start[pr[0]](t, pings+"server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, compression: s2_auto }\n")
+			relay := startLatencyRelay(t, fmt.Sprintf("127.0.0.1:%d", hub.leafPort(t)))
+			leaf := start[pr[1]](t, pings+leafConf("LEAF", relay.port(), ", compression: s2_auto"))
+			waitLeafs(t, hub, 1)
+			waitLeafs(t, leaf, 1)
+			level := func(want func(string) bool, what string) {
+				t.Helper()
+				eventually(t, 10*time.Second, func() error {
+					if l := leafCompression(t, leaf); !want(l) {
+						return fmt.Errorf("leaf side level %q, want %s", l, what)
+					}
+					return nil
+				})
+				t.Logf("leaf side %s, hub side %s", leafCompression(t, leaf), leafCompression(t, hub))
+			}
+			relay.delay.Store(int64(70 * time.Millisecond)) // RTT ≥ 140 ms
+			level(func(l string) bool { return l == "s2_best" }, "s2_best")
+			relay.delay.Store(0)
+			level(func(l string) bool { return l == "s2_uncompressed" || l == "s2_fast" }, "a fast link's level")
+			hc, lc, down, up := twoWay(t, hub, leaf, "rtt")
+			exchangeBoth(t, hc, lc, down, up)
+		})
 	}
 }
