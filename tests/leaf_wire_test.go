@@ -301,3 +301,33 @@ func TestLeafWireJetStreamDenies(t *testing.T) {
 
 var _ = net.Dial
 var _ = nats.Connect
+
+// TestLeafWireWriteDeadline: leafnodes.write_deadline, not the top-level
+// one, bounds writes to leaf connections: a leaf that stops reading is
+// closed once a write stalls past it. (nats-server's default policy for
+// leafs retries instead of closing; see README "Differences".)
+func TestLeafWireWriteDeadline(t *testing.T) {
+	s := startLeafhub(t, "write_deadline: \"1h\"\nmax_pending: 1GB\nmax_payload: 8MB\n"+
+		"server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, write_deadline: \"200ms\" }\n")
+	r := dialLeafRaw(t, s)
+	r.leafHandshake(leafConnect)
+	r.send("LS+ stall\r\nPING\r\n")
+	waitInterest(t, s, "stall", true)
+	nc := connect(t, s.url)
+	payload := make([]byte, 4<<20)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if nc.Publish("stall", payload) != nil {
+				return
+			}
+		}
+	}()
+	waitClosedLeaf(t, s, "Slow Consumer (Write Deadline)", 15*time.Second)
+}

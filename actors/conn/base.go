@@ -68,7 +68,11 @@ func (b *base) newEndpoint(c actor.Context, kind route.Kind, maxPending int) {
 // startWriter starts the writer goroutine; it writes once the reader has
 // settled the stream (TLS or not).
 func (b *base) startWriter() {
-	x, out, opts, st, final := b.io, b.ep.Out, b.env.Opts, b.stream, b.env.FinalFlush
+	x, out, st, final := b.io, b.ep.Out, b.stream, b.env.FinalFlush
+	wdl := b.env.Opts.WriteDeadline
+	if b.ep.Kind == route.KindLeaf && b.env.Opts.LeafNode.WriteDeadline > 0 {
+		wdl = b.env.Opts.LeafNode.WriteDeadline // leafnodes.write_deadline, as nats-server
+	}
 	x.wwg.Add(1)
 	go func() {
 		defer x.wwg.Done()
@@ -83,7 +87,7 @@ func (b *base) startWriter() {
 				return
 			}
 		}
-		out.WriteLoop(st, opts.WriteDeadline, final, x.done)
+		out.WriteLoop(st, wdl, final, x.done)
 	}()
 	out.Signal()
 }
@@ -116,7 +120,7 @@ func (b *base) receiveShared(c actor.Context, subs func() []*route.Sub) bool {
 		for i, s := range all {
 			list[i] = s.Subject
 		}
-		c.Respond(&Subjects{List: list})
+		c.Respond(&Subjects{List: list, Subs: subInfos(all)})
 	case *readerDone:
 		if m.io == b.io {
 			if m.errText != "" {
