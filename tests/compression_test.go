@@ -11,6 +11,7 @@ import (
 
 	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nkeys"
+	"go.uber.org/zap/zapcore"
 )
 
 // leafCompression reads the compression of a target's only leaf connection.
@@ -148,7 +149,7 @@ func TestCompressionBadStreamFromHub(t *testing.T) {
 	}
 	t.Cleanup(func() { ln.Close() })
 	port := ln.Addr().(*net.TCPAddr).Port
-	leaf := startLeafhub(t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"nats://127.0.0.1:%d\", compression: s2_fast } ] }\n", port))
+	leaf, logs := startLeafhubObserved(t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"nats://127.0.0.1:%d\", compression: s2_fast } ] }\n", port))
 	accept := func() *rawConn {
 		t.Helper()
 		_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second))
@@ -172,6 +173,8 @@ func TestCompressionBadStreamFromHub(t *testing.T) {
 		}
 		return nil
 	})
+	// The operator's log says which connection closed and why.
+	waitLog(t, logs, zapcore.InfoLevel, "leafnode connection closed", "compressed (S2) stream does not decode")
 	r = accept()
 	r.send(`INFO {"server_id":"NFAKEHUB","version":"2.15.2","proto":1,"headers":true,"max_payload":1048576,"client_id":8,"info_on_connect":true}` + "\r\n")
 	if l := r.line(); !strings.HasPrefix(l, "CONNECT ") || !strings.Contains(l, `"compress_mode":"not supported"`) {

@@ -13,7 +13,9 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/leafhub/leafhub/actors/hub"
 	"github.com/leafhub/leafhub/config"
@@ -29,6 +31,7 @@ type target struct {
 	ws      string // ws://127.0.0.1:port (or wss://), or "" when off
 	hub     *hub.Server
 	ns      *natsserver.Server
+	nsConf  string // nats-server's configuration file
 }
 
 // baseConf is prepended to every test configuration: loopback, random ports.
@@ -43,13 +46,45 @@ func startLeafhub(t testing.TB, conf string) *target {
 // startLeafhubWith also lets a test adjust the server before it starts.
 func startLeafhubWith(t testing.TB, conf string, adjust func(*hub.Server)) *target {
 	t.Helper()
-	opts, err := config.Parse(baseConf + conf)
-	if err != nil {
-		t.Fatalf("leafhub config: %v", err)
-	}
 	log := zap.NewNop()
 	if os.Getenv("LEAFHUB_TEST_LOG") != "" {
 		log = zaptest.NewLogger(t)
+	}
+	return startLeafhubLog(t, conf, adjust, log)
+}
+
+// startLeafhubObserved runs leafhub with its log (Debug and up) recorded,
+// for tests that check what an operator is told.
+func startLeafhubObserved(t testing.TB, conf string) (*target, *observer.ObservedLogs) {
+	t.Helper()
+	core, logs := observer.New(zapcore.DebugLevel)
+	return startLeafhubLog(t, conf, nil, zap.New(core)), logs
+}
+
+// waitLog waits for a log entry at level or above whose message contains
+// msg and one of whose fields contains field.
+func waitLog(t testing.TB, logs *observer.ObservedLogs, level zapcore.Level, msg, field string) {
+	t.Helper()
+	eventually(t, 5*time.Second, func() error {
+		for _, e := range logs.All() {
+			if e.Level < level || !strings.Contains(e.Message, msg) {
+				continue
+			}
+			for _, f := range e.Context {
+				if strings.Contains(fmt.Sprint(f.String, f.Interface), field) {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("no %s log %q with a field containing %q", level, msg, field)
+	})
+}
+
+func startLeafhubLog(t testing.TB, conf string, adjust func(*hub.Server), log *zap.Logger) *target {
+	t.Helper()
+	opts, err := config.Parse(baseConf + conf)
+	if err != nil {
+		t.Fatalf("leafhub config: %v", err)
 	}
 	s, err := hub.New(opts, log)
 	if err != nil {
@@ -104,7 +139,7 @@ func startNATS(t testing.TB, conf string) *target {
 	}
 	t.Cleanup(s.Shutdown)
 	addr := s.Addr().String()
-	tg := &target{name: "nats-server", url: "nats://" + addr, addr: addr, ns: s}
+	tg := &target{name: "nats-server", url: "nats://" + addr, addr: addr, ns: s, nsConf: file}
 	if a := s.MonitorAddr(); a != nil {
 		tg.monitor = "http://" + a.String()
 	}
