@@ -25,6 +25,11 @@ var diffKeys = []struct {
 	{"trace", func(o *Options) any { return o.Trace }},
 	{"logtime", func(o *Options) any { return o.Logtime }},
 	{"logfile", func(o *Options) any { return o.LogFile }},
+	{"pid_file", func(o *Options) any { return o.PidFile }},
+	{"tls", func(o *Options) any { return o.TLS }},
+	{"allow_non_tls", func(o *Options) any { return o.AllowNonTLS }},
+	{"lame_duck_duration", func(o *Options) any { return o.LameDuckDuration }},
+	{"lame_duck_grace_period", func(o *Options) any { return o.LameDuckGracePeriod }},
 	{"authorization", func(o *Options) any {
 		return []any{o.Username, o.Password, o.Token, o.AuthTimeout, o.DefaultPermissions, blockUsers(o, false)}
 	}},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 )
 
 const fullConf = `
@@ -79,6 +80,13 @@ func TestDiff(t *testing.T) {
 		{func(o *Options) { o.LeafNode.Remotes[0].Disabled = true }, []string{"leafnodes"}},
 		{func(o *Options) { o.MetricsPrefix = "x" }, []string{"leafhub"}},
 		{func(o *Options) { o.HTTPPort = 8222 }, []string{"http"}},
+		{func(o *Options) { o.PidFile = "/run/x.pid" }, []string{"pid_file"}},
+		{func(o *Options) { o.TLS = &TLSOpts{CertFile: "c", KeyFile: "k"} }, []string{"tls"}},
+		{func(o *Options) { o.AllowNonTLS = true }, []string{"allow_non_tls"}},
+		{func(o *Options) { o.LameDuckDuration, o.LameDuckGracePeriod = time.Minute, time.Second },
+			[]string{"lame_duck_duration", "lame_duck_grace_period"}},
+		{func(o *Options) { o.ProfBlockRate = 3 }, []string{"prof_block_rate"}},
+		{func(o *Options) { o.NoAuthUser = "a" }, []string{"no_auth_user"}},
 		{func(o *Options) { o.Warnings = []string{"w"}; o.ConfigFile = "other" }, nil},
 	}
 	for i, tt := range tests {
@@ -92,6 +100,64 @@ func TestDiff(t *testing.T) {
 	if d := Diff(base, mustParse(t, fullConf)); len(d) != 0 {
 		t.Errorf("same config differs in %v", d)
 	}
+}
+
+// TestDiffCoversEveryOption: a change to any setting of Options shows in
+// Diff, so the reload's "changed" log line names everything that changed.
+func TestDiffCoversEveryOption(t *testing.T) {
+	skip := map[string]bool{
+		"ConfigFile": true, "ConfigDigest": true, "Warnings": true, // bookkeeping
+		"NoAuthGlobal": true, // derived from the users, which are reported
+	}
+	base := mustParse(t, fullConf)
+	typ := reflect.TypeOf(*base)
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		if !f.IsExported() || skip[f.Name] {
+			continue
+		}
+		n := base.Clone()
+		if !perturb(reflect.ValueOf(n).Elem().Field(i)) {
+			t.Errorf("%s: the test cannot change a %s", f.Name, f.Type)
+			continue
+		}
+		if d := Diff(base, n); len(d) == 0 {
+			t.Errorf("a change of %s is not in Diff", f.Name)
+		}
+	}
+}
+
+// perturb changes v to another value (the first field, for a struct).
+func perturb(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(v.String() + "x")
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(v.Int() + 1)
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		} else {
+			v.Set(reflect.Zero(v.Type()))
+		}
+	case reflect.Slice:
+		e := reflect.New(v.Type().Elem()).Elem()
+		if e.Kind() == reflect.Pointer {
+			e = reflect.New(e.Type().Elem())
+		}
+		v.Set(reflect.Append(v, e))
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		m.SetMapIndex(reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem())
+		v.Set(m)
+	case reflect.Struct:
+		return v.NumField() > 0 && perturb(v.Field(0))
+	default:
+		return false
+	}
+	return true
 }
 
 func TestValidateAfterFlags(t *testing.T) {

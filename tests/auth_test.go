@@ -137,6 +137,34 @@ func TestPermissionsAsync(t *testing.T) {
 	})
 }
 
+// TestDefaultPermissionsScope: authorization.default_permissions apply to
+// the authorization block's users only; an account's users get their
+// account's default_permissions, or none (as nats-server).
+func TestDefaultPermissionsScope(t *testing.T) {
+	conf := `authorization { default_permissions: { publish: "x" }, users [ {user: a, password: p} ] }
+accounts { B { users [ {user: b, password: p} ] }, C { default_permissions: { publish: "c" }, users [ {user: c, password: p} ] } }
+`
+	both(t, conf, func(t *testing.T, s *target) {
+		for _, tc := range []struct {
+			user    string
+			refused bool
+		}{{"a", true}, {"b", false}, {"c", true}} {
+			errs := make(chan error, 4)
+			nc := connect(t, s.url, nats.UserInfo(tc.user, "p"), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+			sub, _ := nc.SubscribeSync("y")
+			_ = nc.Publish("y", []byte("hi"))
+			if tc.refused {
+				if err := nextErr(t, errs, 2*time.Second, "no permissions error for "+tc.user); !strings.Contains(err.Error(), `Publish to "y"`) {
+					t.Errorf("user %s: %v", tc.user, err)
+				}
+			} else if _, err := sub.NextMsg(2 * time.Second); err != nil {
+				t.Errorf("user %s: publish to y not delivered: %v", tc.user, err)
+			}
+			nc.Close()
+		}
+	})
+}
+
 func TestAllowResponses(t *testing.T) {
 	conf := `authorization { users [
 		{user: svc, password: p, permissions: {subscribe: "svc", allow_responses: true}}

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +216,32 @@ func TestConnectInfoAfterFirstPong(t *testing.T) {
 		if !strings.HasPrefix(l, "INFO ") || !strings.Contains(l, `"connect_info":true`) || !strings.Contains(l, `"remote_account":"$G"`) {
 			t.Fatalf("second line %q, want the connect_info INFO", l)
 		}
+	})
+}
+
+// TestBadConnectJSON: a CONNECT whose JSON does not decode closes the
+// connection as a protocol violation, on the client and the leafnode port,
+// as nats-server (the close reason shows in /connz?state=closed).
+func TestBadConnectJSON(t *testing.T) {
+	both(t, monitorConf+hubConf, func(t *testing.T, s *target) {
+		c := dialRaw(t, s.addr)
+		c.send("CONNECT {not json\r\nPING\r\n")
+		c.expectClosed(5 * time.Second)
+		l := dialLeafRaw(t, s)
+		l.send("CONNECT {not json\r\n")
+		l.expectClosed(5 * time.Second)
+		var connz struct {
+			Conns []struct {
+				Kind   string `json:"kind"`
+				Reason string `json:"reason"`
+			} `json:"connections"`
+		}
+		eventually(t, 5*time.Second, func() error {
+			getJSON(t, s.monitor+"/connz?state=closed", &connz)
+			if len(connz.Conns) != 2 || connz.Conns[0].Reason != "Protocol Violation" || connz.Conns[1].Reason != "Protocol Violation" {
+				return fmt.Errorf("closed connections %+v", connz.Conns)
+			}
+			return nil
+		})
 	})
 }

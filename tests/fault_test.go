@@ -58,6 +58,14 @@ func TestFaultConnectionActor(t *testing.T) {
 		}
 		return fmt.Errorf("kinds %+v", s.hub.Actors().Kinds())
 	})
+	// /connz says why: an internal error, not a shutdown.
+	eventually(t, 2*time.Second, func() error {
+		z, err := s.hub.Connz(connzClosed)
+		if err != nil || len(z.Conns) != 1 || z.Conns[0].Reason != "Internal Error" {
+			return fmt.Errorf("closed %+v %v", z, err)
+		}
+		return nil
+	})
 }
 
 // TestFaultAccountActor panics the account actor: it restarts, rebuilds from

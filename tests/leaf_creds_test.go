@@ -22,6 +22,30 @@ func TestLeafNkeySeedRemote(t *testing.T) {
 	waitLeafs(t, hub, 1)
 }
 
+// TestLeafNkeyOnLeafPort: the leafnode port's own nkey authorization
+// (`leafnodes.authorization.nkey`) admits a nats-server leaf that signs the
+// nonce with the matching seed, and refuses one with another seed, on both
+// hubs.
+func TestLeafNkeyOnLeafPort(t *testing.T) {
+	kp, _ := nkeys.CreateUser()
+	pub, _ := kp.PublicKey()
+	seed, _ := kp.Seed()
+	wrong, _ := nkeys.CreateUser()
+	wrongSeed, _ := wrong.Seed()
+	both(t, fmt.Sprintf("server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, authorization { nkey: %s } }\n", pub), func(t *testing.T, hub *target) {
+		bad := startNATS(t, leafConf("BAD", hub.leafPort(t), fmt.Sprintf(", nkey: %q", wrongSeed)))
+		if hub.hub != nil {
+			waitClosedLeaf(t, hub, "Authentication Failure", 5*time.Second)
+		}
+		if n := hubLeafCount(t, hub); n != 0 {
+			t.Fatalf("a leaf with the wrong seed was admitted (%d leafs)", n)
+		}
+		shutdownTarget(t, bad)
+		startNATS(t, leafConf("GOOD", hub.leafPort(t), fmt.Sprintf(", nkey: %q", seed)))
+		waitLeafs(t, hub, 1)
+	})
+}
+
 // TestLeafCredsRemote (L-37, L-38): a .creds file authenticates our leaf to
 // a nats-server operator-mode hub, binding the JWT's account. The file is
 // read at every dial: an expired user is refused (the remote keeps
@@ -36,7 +60,7 @@ func TestLeafCredsRemote(t *testing.T) {
 	}
 	leaf := startLeafhub(t, leafConf("EDGE", hub.leafPort(t), fmt.Sprintf(", credentials: %q", file)))
 	eventually(t, 5*time.Second, func() error {
-		if st := leaf.hub.Remotes()[0]; st.Connects < 2 || !strings.Contains(st.Reason, "Authorization Violation") {
+		if st := leaf.hub.Remotes()[0]; st.Attempts < 2 || !strings.Contains(st.Reason, "Authorization Violation") {
 			return fmt.Errorf("remote %+v", st)
 		}
 		return nil
@@ -59,7 +83,7 @@ func TestLeafCredsRemote(t *testing.T) {
 	}
 	other := startLeafhub(t, leafConf("OTHER", hub.leafPort(t), fmt.Sprintf(", credentials: %q", bad)))
 	eventually(t, 5*time.Second, func() error {
-		if st := other.hub.Remotes()[0]; st.Connects < 2 || !strings.Contains(st.Reason, "credentials file "+bad) {
+		if st := other.hub.Remotes()[0]; st.Attempts < 2 || !strings.Contains(st.Reason, "credentials file "+bad) {
 			return fmt.Errorf("remote %+v", st)
 		}
 		return nil

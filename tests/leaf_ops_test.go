@@ -11,7 +11,10 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/leafhub/leafhub/actors/conn"
+	lhub "github.com/leafhub/leafhub/actors/hub"
 	"github.com/leafhub/leafhub/actors/monitor"
+	"github.com/leafhub/leafhub/actors/remote"
 )
 
 // TestLeafzBothSides: nats-server's /leafz describes our leaf, ours
@@ -98,84 +101,118 @@ func TestLeafzBothSides(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{"gnatsd_leafz_conn_nodes_total", `gnatsd_leafz_conn_in_msgs{account="$G"`,
-		"leafhub_leaf_interest_announced", "leafhub_leaf_ls_plus_out_total", `leafhub_remote_state{local_account="$G",remote="0",state="connected"} 1`} {
+		"leafhub_leaf_interest_announced", "leafhub_leaf_ls_plus_out_total", `leafhub_remote_state{local_account="$G",remote="0",state="connected"} 1`,
+		`leafhub_remote_connects_total{local_account="$G",remote="0"} 1`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
 }
 
-// TestFaultLeafConnectionActor panics the actor of a solicited leaf
-// connection: the remote re-dials, the interest re-syncs, clients keep flowing.
+// TestFaultLeafConnectionActor panics the actor of one of leafhub's two
+// leaf connections in TOP ← MID ← BOTTOM: the one MID solicited, or the one
+// it accepted from the nats-server leaf. That link comes back (our remote
+// re-dials, or the nats-server leaf does), the interest re-syncs in both
+// directions, and requests over MID's other link and between MID's own
+// clients keep being answered throughout.
 func TestFaultLeafConnectionActor(t *testing.T) {
-	hub := startNATS(t, hubConf)
-	leaf := startLeafhub(t, leafConf("LEAF", hub.leafPort(t), ""))
-	waitLeafs(t, hub, 1)
-	lc := connect(t, leaf.url)
-	sub, _ := lc.SubscribeSync("keep")
-	local, _ := lc.SubscribeSync("local")
-	_ = lc.Flush()
-	waitInterest(t, hub, "keep", true)
-	z, err := leaf.hub.Leafz(leafzAll)
-	if err != nil || len(z.Leafs) != 1 {
-		t.Fatalf("leafz %v %v", z, err)
-	}
-	if found, err := leaf.hub.FaultConnection(z.Leafs[0].ID); err != nil || !found {
-		t.Fatalf("fault: %v %v", found, err)
-	}
-	// Local traffic is not disturbed.
-	_ = lc.Publish("local", []byte("x"))
-	if _, err := local.NextMsg(2 * time.Second); err != nil {
-		t.Fatalf("local delivery after the fault: %v", err)
-	}
-	eventually(t, 10*time.Second, func() error {
-		st := leaf.hub.Remotes()[0]
-		if st.Connects < 2 || st.State != "connected" {
-			return fmt.Errorf("remote %+v", st)
-		}
-		return nil
-	})
-	waitLeafs(t, hub, 1)
-	waitInterest(t, hub, "keep", true)
-	hc := connect(t, hub.url)
-	_ = hc.Publish("keep", []byte("after"))
-	if m, err := sub.NextMsg(5 * time.Second); err != nil || string(m.Data) != "after" {
-		t.Fatalf("after the re-dial: %v %v", m, err)
+	for _, tc := range []struct{ faulted, peer string }{{"solicited", "TOP"}, {"accepted", "BOTTOM"}} {
+		t.Run(tc.faulted, func(t *testing.T) {
+			c := startChain3(t)
+			other := c.bottom
+			if tc.faulted == "accepted" {
+				other = c.top
+			}
+			across := startFlow(t, c.mid, other, "flow.across")
+			local := startFlow(t, c.mid, c.mid, "flow.local")
+			old := leafID(t, c.mid, tc.peer)
+			if found, err := c.mid.hub.FaultConnection(old); err != nil || !found {
+				t.Fatalf("fault: %v %v", found, err)
+			}
+			waitRelinked(t, c.mid, tc.peer, old)
+			// The closed link names the cause: the failed actor, not a shutdown.
+			if n := closedLeafs(t, c.mid, "Internal Error"); n != 1 {
+				t.Fatalf("%d closed leaf connections with reason Internal Error, want 1", n)
+			}
+			if tc.faulted == "solicited" {
+				waitRemoteRelinked(t, c.mid, old)
+			}
+			waitLeafs(t, c.mid, 2)
+			c.resynced(t)
+			across.finish(t)
+			local.finish(t)
+			if n := c.top.numLeafs(t) + c.bottom.numLeafs(t); n != 2 {
+				t.Fatalf("the nats-servers have %d leaf connections, want one each", n)
+			}
+		})
 	}
 }
 
-// TestFaultRemoteActor panics a remote actor: it restarts, keeps (or
-// re-establishes) its one connection, and flow continues.
+// TestFaultRemoteActor panics MID's remote actor in TOP ← MID ← BOTTOM:
+// it restarts and keeps its one connection, over which traffic continues,
+// while MID's accepted link is untouched. The restarted actor still owns
+// that connection: when the hub restarts and the link drops, it re-dials
+// and the interest re-syncs both ways.
 func TestFaultRemoteActor(t *testing.T) {
-	hub := startNATS(t, hubConf)
-	leaf := startLeafhub(t, leafConf("LEAF", hub.leafPort(t), ""))
-	waitLeafs(t, hub, 1)
-	lc := connect(t, leaf.url)
-	sub, _ := lc.SubscribeSync("r")
-	_ = lc.Flush()
-	waitInterest(t, hub, "r", true)
-	if err := leaf.hub.FaultRemote(0); err != nil {
-		t.Fatal(err)
+	c := startChain3(t)
+	below := startFlow(t, c.mid, c.bottom, "flow.below")
+	old := leafID(t, c.mid, "TOP")
+	faultRemote(t, c.mid)
+	c.resynced(t)
+	if id := leafID(t, c.mid, "TOP"); id != old {
+		t.Fatalf("the link to TOP is connection %d, was %d", id, old)
 	}
-	eventually(t, 5*time.Second, func() error {
-		for _, k := range leaf.hub.Actors().Kinds() {
-			if k.Kind == "remote" && k.Restarts >= 1 {
-				return nil
-			}
+	if n := c.top.ns.NumLeafNodes(); n != 1 {
+		t.Fatalf("hub has %d leaf connections after the remote restart, want 1", n)
+	}
+	if st := c.mid.hub.Remotes()[0]; st.State != "connected" || st.CID != old {
+		t.Fatalf("remote %+v after the restart, want connected on %d", st, old)
+	}
+	// The link drops: the restarted actor dials the new hub.
+	c.restartTop(t)
+	waitRelinked(t, c.mid, "TOP", old)
+	waitRemoteRelinked(t, c.mid, old)
+	waitLeafs(t, c.top, 1)
+	c.resynced(t)
+	below.finish(t)
+}
+
+// remoteRestarts is how many times a leafhub's remote actors restarted.
+func remoteRestarts(s *target) int {
+	for _, k := range s.hub.Actors().Kinds() {
+		if k.Kind == "remote" {
+			return int(k.Restarts)
 		}
-		return fmt.Errorf("no remote restart: %+v", leaf.hub.Actors().Kinds())
+	}
+	return 0
+}
+
+// TestFaultRemoteActorKeepsItsWait: a remote actor that fails while it
+// waits out the same-cluster delay restarts into the same wait (its attempt
+// count and next attempt time kept, nothing dialled early) and dials once
+// the time left has passed.
+func TestFaultRemoteActorKeepsItsWait(t *testing.T) {
+	hub := startNATS(t, fmt.Sprintf("server_name: HUB\ncluster { name: EDGE, listen: 127.0.0.1:%d }\nleafnodes { listen: 127.0.0.1:-1 }\n", freePort(t)))
+	leaf := startLeafhubWith(t, leafConf("EDGE", hub.leafPort(t), ""), func(s *lhub.Server) {
+		d := conn.DefaultLeafDelays()
+		d.SameCluster = 3 * time.Second
+		s.SetLeafDelays(d)
 	})
-	hc := connect(t, hub.url)
-	eventually(t, 5*time.Second, func() error {
-		_ = hc.Publish("r", []byte("x"))
-		if _, err := sub.NextMsg(200 * time.Millisecond); err != nil {
-			return err
+	st := waitSameClusterWait(t, leaf)
+	faultRemote(t, leaf)
+	throughout(t, time.Until(st.NextAttempt)-300*time.Millisecond, func() error {
+		now := leaf.hub.Remotes()[0]
+		if now.State != "waiting" || now.Attempts != st.Attempts || !now.NextAttempt.Equal(st.NextAttempt) {
+			return fmt.Errorf("after the restart the remote is %+v, was %+v", now, st)
 		}
 		return nil
 	})
-	if n := hub.ns.NumLeafNodes(); n != 1 {
-		t.Fatalf("hub has %d leaf connections after the remote restart, want 1", n)
-	}
+	eventually(t, 5*time.Second, func() error {
+		if now := leaf.hub.Remotes()[0]; now.Attempts <= st.Attempts {
+			return fmt.Errorf("no attempt after the wait: %+v", now)
+		}
+		return nil
+	})
 }
 
 // TestLeafChain: nats-server leaf → leafhub (hub of it, leaf of the next) →
@@ -274,3 +311,46 @@ func TestLeafLoopDetected(t *testing.T) {
 }
 
 var leafzAll = monitor.LeafzOptions{}
+
+// faultRemote makes a leafhub's first remote actor panic and waits for
+// its restart.
+func faultRemote(t testing.TB, s *target) {
+	t.Helper()
+	before := remoteRestarts(s)
+	if err := s.hub.FaultRemote(0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() error {
+		if remoteRestarts(s) <= before {
+			return fmt.Errorf("the remote actor did not restart: %+v", s.hub.Actors().Kinds())
+		}
+		return nil
+	})
+}
+
+// waitSameClusterWait waits until a leafhub's first remote waits after the
+// hub refused it for having the same cluster name, and returns its status.
+func waitSameClusterWait(t testing.TB, s *target) *remote.Status {
+	t.Helper()
+	var st *remote.Status
+	eventually(t, 5*time.Second, func() error {
+		st = s.hub.Remotes()[0]
+		if st.State != "waiting" || !strings.Contains(st.Reason, "remote leafnode has same cluster name") {
+			return fmt.Errorf("remote %+v", st)
+		}
+		return nil
+	})
+	return st
+}
+
+// waitRemoteRelinked waits until a leafhub's first remote is connected on
+// a connection other than old.
+func waitRemoteRelinked(t testing.TB, s *target, old uint64) {
+	t.Helper()
+	eventually(t, 5*time.Second, func() error {
+		if st := s.hub.Remotes()[0]; st.State != "connected" || st.CID == old {
+			return fmt.Errorf("remote %+v", st)
+		}
+		return nil
+	})
+}

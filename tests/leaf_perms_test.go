@@ -6,28 +6,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/leafhub/leafhub/actors/monitor"
 )
 
 var connzClosed = monitor.ConnzOptions{State: "closed"}
 
-// waitClosedLeaf waits until a leafhub target lists a closed leaf
-// connection with the given reason.
+// waitClosedLeaf waits until a target lists a closed leaf connection with
+// the given reason.
 func waitClosedLeaf(t testing.TB, s *target, reason string, timeout time.Duration) {
 	t.Helper()
 	eventually(t, timeout, func() error {
-		c, err := s.hub.Connz(connzClosed)
-		if err != nil {
-			return err
+		if closedLeafs(t, s, reason) > 0 {
+			return nil
 		}
-		var seen []string
-		for _, ci := range c.Conns {
-			if ci.Kind == "Leafnode" && ci.Reason == reason {
-				return nil
-			}
-			seen = append(seen, ci.Kind+": "+ci.Reason)
-		}
-		return fmt.Errorf("no leaf closed with %q yet (closed: %q)", reason, seen)
+		return fmt.Errorf("no leaf closed with %q yet (closed: %q)", reason, closedLeafReasons(t, s))
 	})
 }
 
@@ -114,5 +108,52 @@ func TestLeafMinVersion(t *testing.T) {
 			return fmt.Errorf("waits %v, want 5 s plus the interval", w)
 		}
 		return nil
+	})
+}
+
+// TestLeafAcceptedHubPermissions (spec 12): an accepted leaf that declares
+// itself a hub (is_hub) still gets its user's permissions reversed, as
+// every accepted leaf: its interest, and our deliveries to it, only where
+// the user may subscribe; its messages only where the user may publish.
+// Being the spoke of that link, we also drop its JetStream API messages,
+// even where the user may publish.
+func TestLeafAcceptedHubPermissions(t *testing.T) {
+	conf := `server_name: HUB
+authorization { users [ {user: leafu, password: p, permissions: {publish: ["pub.>", "$JS.API.>"], subscribe: "sub.>"}}, {user: cli, password: p} ] }
+leafnodes { listen: 127.0.0.1:-1 }
+`
+	both(t, conf, func(t *testing.T, hub *target) {
+		r := dialLeafRaw(t, hub)
+		r.leafHandshake(`CONNECT {"user":"leafu","pass":"p","name":"RAW","cluster":"RAW","is_hub":true,"headers":true,"protocol":1}` + "\r\n")
+		r.send("LS+ sub.x\r\nLS+ pub.y\r\n")
+		r.expectOpen()
+		waitInterest(t, hub, "sub.x", true)
+		if hub.hasInterest(t, "pub.y") {
+			t.Fatal("took the leaf's interest in pub.y, which its user may not subscribe to")
+		}
+		nc := connect(t, hub.url, nats.UserInfo("cli", "p"))
+		js, _ := nc.SubscribeSync("$JS.API.INFO")
+		denied, _ := nc.SubscribeSync("sub.w")
+		allowed, _ := nc.SubscribeSync("pub.z")
+		_ = nc.Flush()
+		_ = nc.Publish("sub.x", []byte("down"))
+		_ = nc.Flush()
+		r.lineUntil(func(l string) bool {
+			if l == "PING" {
+				r.send("PONG\r\n")
+			}
+			return strings.HasPrefix(l, "LMSG sub.x")
+		})
+		r.send("LMSG $JS.API.INFO 1\r\nj\r\nLMSG sub.w 1\r\nw\r\nLMSG pub.z 1\r\nz\r\n")
+		if m, err := allowed.NextMsg(5 * time.Second); err != nil || string(m.Data) != "z" {
+			t.Fatalf("pub.z from the leaf: %v %v", m, err)
+		}
+		// Sent before pub.z on the same link: had they passed, they would be here.
+		for _, s := range []*nats.Subscription{js, denied} {
+			if n, _, _ := s.Pending(); n != 0 {
+				t.Fatalf("%s from the leaf was delivered", s.Subject)
+			}
+		}
+		r.expectOpen() // a spoke drops them silently
 	})
 }

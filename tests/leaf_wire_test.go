@@ -280,21 +280,66 @@ func TestLeafWireLoopDetected(t *testing.T) {
 	})
 }
 
-// TestLeafWireJetStreamDenies: interest in JetStream API subjects is never
-// announced on a leaf connection of a server without JetStream.
+// TestLeafWireJetStreamDenies (spec 14.1): on a leaf connection of a server
+// without JetStream, interest in $JS.API.>, $KV.> and $OBJ.> is neither
+// announced (in the dump or later) nor served: a hub client's message there
+// does not reach a leaf that asked for it, while other subjects flow. A
+// message from the leaf on such a subject is not checked against these
+// denies.
 func TestLeafWireJetStreamDenies(t *testing.T) {
+	denied := func(l string) bool {
+		return strings.Contains(l, "$JS.API") || strings.Contains(l, "$KV.") || strings.Contains(l, "$OBJ.")
+	}
 	both(t, hubConf, func(t *testing.T, s *target) {
 		nc := connect(t, s.url)
 		_, _ = nc.SubscribeSync("$JS.API.INFO")
 		_, _ = nc.SubscribeSync("$KV.x.y")
+		_, _ = nc.SubscribeSync("$OBJ.x.y")
 		_, _ = nc.SubscribeSync("ok")
 		_ = nc.Flush()
 		r := dialLeafRaw(t, s)
 		r.leafHandshake(leafConnect)
-		for _, l := range r.lsLines() {
-			if strings.Contains(l, "$JS.API") || strings.Contains(l, "$KV.") {
+		dump := r.lsLines()
+		if !contains(dump, "LS+ ok") {
+			t.Fatalf("dump %q lacks LS+ ok", dump)
+		}
+		for _, l := range dump {
+			if denied(l) {
 				t.Fatalf("announced %q", l)
 			}
+		}
+		// Later subscriptions: the denied ones are not announced either.
+		_, _ = nc.SubscribeSync("$JS.API.STREAM.NAMES")
+		_, _ = nc.SubscribeSync("$KV.later.k")
+		_, _ = nc.SubscribeSync("ok.later")
+		_ = nc.Flush()
+		for l := r.line(); l != "LS+ ok.later"; l = r.line() {
+			if denied(l) {
+				t.Fatalf("announced %q", l)
+			}
+		}
+		// Toward the leaf: it asks for everything, gets only what is allowed.
+		r.send("LS+ $JS.API.>\r\nLS+ $KV.>\r\nLS+ $OBJ.>\r\nLS+ to.leaf\r\n")
+		r.expectOpen()
+		waitInterest(t, s, "to.leaf", true)
+		for _, subj := range []string{"$JS.API.INFO", "$KV.x.y", "$OBJ.x.y", "to.leaf"} {
+			_ = nc.Publish(subj, []byte("x"))
+		}
+		_ = nc.Flush()
+		for l := r.line(); !strings.HasPrefix(l, "LMSG to.leaf "); l = r.line() {
+			if l == "PING" {
+				r.send("PONG\r\n")
+			}
+			if strings.HasPrefix(l, "LMSG") {
+				t.Fatalf("delivered %q to the leaf", l)
+			}
+		}
+		// From the leaf: delivered to the hub's subscribers.
+		js, _ := nc.SubscribeSync("$JS.API.FROM.LEAF")
+		_ = nc.Flush()
+		r.send("LMSG $JS.API.FROM.LEAF 2\r\nup\r\n")
+		if m, err := js.NextMsg(5 * time.Second); err != nil || string(m.Data) != "up" {
+			t.Fatalf("LMSG from the leaf: %v %v", m, err)
 		}
 	})
 }

@@ -268,6 +268,134 @@ func TestOperatorLeaf(t *testing.T) {
 	}
 }
 
+// TestOperatorLeafRefused (issue 4 items 2 and 7): on the leafnode port of
+// an operator-mode hub, leaf users that an operator-mode nats-server refuses
+// are refused too (expired, revoked, a seed that does not match the JWT,
+// an unknown signer, a user not allowed to be a leafnode), in every role
+// pairing: the hub has no leaf and the leaf keeps dialling.
+func TestOperatorLeafRefused(t *testing.T) {
+	op := newOperator(t)
+	revokedCreds, revokedUser := op.user(t, nil, nil)
+	op.claims.Revoke(revokedUser)
+	op.encode(t)
+	good, _ := op.user(t, nil, nil)
+	j, err := jwt.ParseDecoratedJWT(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := nkeys.CreateUser()
+	otherSeed, _ := other.Seed()
+	mismatched := fmt.Appendf(nil, "-----BEGIN NATS USER JWT-----\n%s\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n%s\n------END USER NKEY SEED------\n", j, otherSeed)
+	stranger, _ := nkeys.CreateAccount()
+	refused := []struct {
+		name  string
+		creds []byte
+	}{
+		{"expired", op.creds(t, time.Now().Add(-time.Hour))},
+		{"revoked", revokedCreds},
+		{"wrong signature", mismatched},
+		{"unknown signer", mustCreds(op.user(t, stranger, nil))},
+		{"clients only", mustCreds(op.user(t, nil, func(uc *jwt.UserClaims) { uc.AllowedConnectionTypes.Add(jwt.ConnectionTypeStandard) }))},
+	}
+	start := map[string]func(testing.TB, string) *target{"leafhub": startLeafhub, "nats-server": startNATS}
+	for _, pr := range pairs {
+		t.Run("hub="+pr[0]+"/leaf="+pr[1], func(t *testing.T) {
+			hub := start[pr[0]](t, op.conf)
+			for _, tc := range refused {
+				before := 0
+				if hub.hub != nil {
+					before = closedLeafs(t, hub, "Authentication Failure")
+				}
+				leaf := start[pr[1]](t, leafConf("EDGE", hub.leafPort(t), fmt.Sprintf(", credentials: %q", credsFile(t, tc.creds))))
+				if leaf.hub != nil {
+					// Our remote says why and keeps dialling.
+					eventually(t, 10*time.Second, func() error {
+						st := leaf.hub.Remotes()[0]
+						if st.Attempts < 2 || !strings.Contains(st.Reason, "Authorization Violation") || st.Connects != 0 {
+							return fmt.Errorf("%s: remote %+v", tc.name, st)
+						}
+						return nil
+					})
+				} else if hub.hub != nil {
+					// A nats-server leaf keeps dialling: the hub closes it again and again.
+					eventually(t, 10*time.Second, func() error {
+						if n := closedLeafs(t, hub, "Authentication Failure") - before; n < 2 {
+							return fmt.Errorf("%s: %d refused leaf connections so far", tc.name, n)
+						}
+						return nil
+					})
+				}
+				if n := hubLeafCount(t, hub); n != 0 {
+					t.Fatalf("%s: the hub has %d leafs", tc.name, n)
+				}
+				shutdownTarget(t, leaf)
+			}
+		})
+	}
+}
+
+// TestOperatorLeafExpires: a connected leaf whose user JWT expires is
+// closed by the hub and not let back in, in every role pairing. The leaf
+// re-dials after 1.5 s: within the second a JWT ends it is still valid
+// (one-second granularity), and nats-server's expiry timer races with its
+// CONNECT handling when a leaf comes back inside that second.
+func TestOperatorLeafExpires(t *testing.T) {
+	op := newOperator(t)
+	start := map[string]func(testing.TB, string) *target{"leafhub": startLeafhub, "nats-server": startNATS}
+	for _, pr := range pairs {
+		t.Run("hub="+pr[0]+"/leaf="+pr[1], func(t *testing.T) {
+			t.Parallel() // mostly waiting for the JWT to run out
+			hub := start[pr[0]](t, op.conf)
+			file := credsFile(t, op.creds(t, time.Now().Add(2*time.Second)))
+			leaf := start[pr[1]](t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"1500ms\", remotes [ { url: \"nats://127.0.0.1:%d\", credentials: %q } ] }\n", hub.leafPort(t), file))
+			waitLeafs(t, hub, 1)
+			eventually(t, 10*time.Second, func() error {
+				if n := hubLeafCount(t, hub); n != 0 {
+					return fmt.Errorf("the hub still has %d leafs", n)
+				}
+				return nil
+			})
+			// The re-dial (and, for our remote, the one after) is refused.
+			throughout(t, 3500*time.Millisecond, func() error {
+				if n := hubLeafCount(t, hub); n != 0 {
+					return fmt.Errorf("the expired leaf came back (%d leafs)", n)
+				}
+				return nil
+			})
+			if leaf.hub != nil {
+				if st := leaf.hub.Remotes()[0]; st.State == "connected" || st.Attempts < 1 || !strings.Contains(st.Reason, "Authorization Violation") {
+					t.Fatalf("remote %+v", st)
+				}
+			}
+		})
+	}
+}
+
+// closedLeafs counts a target's closed leaf connections with reason.
+func closedLeafs(t testing.TB, s *target, reason string) int {
+	t.Helper()
+	n := 0
+	for _, r := range closedLeafReasons(t, s) {
+		if r == reason {
+			n++
+		}
+	}
+	return n
+}
+
+// hubLeafCount is the number of leaf connections a target has.
+func hubLeafCount(t testing.TB, s *target) int {
+	t.Helper()
+	if s.ns != nil {
+		return s.ns.NumLeafNodes()
+	}
+	z, err := s.hub.Leafz(leafzAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(z.Leafs)
+}
+
 func mustCreds(b []byte, _ string) []byte { return b }
 
 // connAccount is the account a client connection is bound to, from the

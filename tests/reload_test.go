@@ -2,20 +2,43 @@ package tests
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/leafhub/leafhub/config"
 )
 
-// reloadWith parses conf as the server's new configuration and reloads it.
+// reloadWith parses conf as the server's new configuration and reloads it
+// (leafhub or nats-server, whose ReloadOptions keeps its random ports).
 func reloadWith(t *testing.T, s *target, conf string) error {
 	t.Helper()
+	if s.ns != nil {
+		file := filepath.Join(t.TempDir(), "reload.conf")
+		if err := os.WriteFile(file, []byte(baseConf+conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		o, err := natsserver.ProcessConfigFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.NoLog, o.NoSigs, o.ConfigFile = true, true, s.nsConf
+		return s.ns.ReloadOptions(o)
+	}
 	o, err := config.Parse(baseConf + conf)
 	if err != nil {
 		t.Fatal(err)
@@ -230,5 +253,313 @@ func TestReloadTLSCertificates(t *testing.T) {
 	connect(t, url, nats.RootCAs(p2.ca))
 	if err := old.Flush(); err != nil || !old.IsConnected() {
 		t.Fatalf("the existing connection was disturbed: %v", err)
+	}
+}
+
+// closedConn is a nats.go connection that reports when it is closed for
+// good (no reconnects).
+func closedConn(t *testing.T, url string, opts ...nats.Option) (*nats.Conn, chan struct{}) {
+	t.Helper()
+	closed := make(chan struct{})
+	opts = append(opts, nats.NoReconnect(), nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	return connect(t, url, opts...), closed
+}
+
+func waitClosed(t *testing.T, closed chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: the connection was not closed", what)
+	}
+}
+
+// TestReloadMaxPayload: a lower max_payload applies to open client
+// connections at once (they are not sent a new INFO), and new ones are told
+// it in their INFO.
+func TestReloadMaxPayload(t *testing.T) {
+	both(t, "", func(t *testing.T, s *target) {
+		nc, closed := closedConn(t, s.url)
+		if err := reloadWith(t, s, "max_payload: 512\n"); err != nil {
+			t.Fatal(err)
+		}
+		if nc2 := connect(t, s.url); nc2.MaxPayload() != 512 {
+			t.Fatalf("a new connection's INFO says max_payload %d", nc2.MaxPayload())
+		}
+		if err := nc.Publish("x", make([]byte, 512)); err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.Flush(); err != nil {
+			t.Fatalf("a payload at the new limit: %v", err)
+		}
+		if nc.MaxPayload() != 1<<20 {
+			t.Fatalf("the open connection was told max_payload %d", nc.MaxPayload())
+		}
+		_ = nc.Publish("x", make([]byte, 513)) // nats.go still knows 1 MB and sends it
+		waitClosed(t, closed, "a payload above the reloaded max_payload")
+		if err := nc.LastError(); err == nil || !strings.Contains(err.Error(), "Maximum Payload Violation") {
+			t.Fatalf("last error %v, want Maximum Payload Violation", err)
+		}
+	})
+}
+
+// TestReloadMaxControlLine: a lower max_control_line applies to open client
+// connections at once, as nats-server's reload sets every client's limit.
+// (leafhub only: nats-server's parser reads that limit without
+// synchronisation, so its half of this test trips the race detector; run
+// without -race it passes the same checks.)
+func TestReloadMaxControlLine(t *testing.T) {
+	s := startLeafhub(t, "")
+	nc, closed := closedConn(t, s.url)
+	subject := func(n int) string { return strings.Repeat("s", n) }
+	if err := nc.Publish(subject(300), nil); err != nil || nc.Flush() != nil {
+		t.Fatalf("a 300-byte subject before the reload: %v", err)
+	}
+	if err := reloadWith(t, s, "max_control_line: 256\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Publish(subject(200), nil); err != nil || nc.Flush() != nil {
+		t.Fatalf("a 200-byte subject after the reload: %v", err)
+	}
+	_ = nc.Publish(subject(300), nil)
+	waitClosed(t, closed, "a control line above the reloaded max_control_line")
+	if err := nc.LastError(); err == nil || !strings.Contains(strings.ToLower(err.Error()), "maximum control line exceeded") {
+		t.Fatalf("last error %v, want maximum control line exceeded", err)
+	}
+}
+
+// TestReloadMaxConnections: a lower max_connections closes clients until
+// the limit holds, with "maximum connections exceeded" and the close reason
+// in /connz; leaf connections are not counted or closed.
+func TestReloadMaxConnections(t *testing.T) {
+	both(t, monitorConf+"leafnodes { listen: 127.0.0.1:-1 }\n", func(t *testing.T, s *target) {
+		leaf := startNATS(t, leafConf("EDGE", s.leafPort(t), ""))
+		waitLeafs(t, s, 1)
+		type conn struct {
+			nc     *nats.Conn
+			closed chan struct{}
+		}
+		var conns []conn
+		for range 3 {
+			nc, closed := closedConn(t, s.url)
+			conns = append(conns, conn{nc, closed})
+		}
+		if err := reloadWith(t, s, monitorConf+"leafnodes { listen: 127.0.0.1:-1 }\nmax_connections: 1\n"); err != nil {
+			t.Fatal(err)
+		}
+		var open *nats.Conn
+		eventually(t, 5*time.Second, func() error {
+			n := 0
+			for _, c := range conns {
+				select {
+				case <-c.closed:
+					if !errors.Is(c.nc.LastError(), nats.ErrMaxConnectionsExceeded) {
+						t.Fatalf("closed with %v", c.nc.LastError())
+					}
+				default:
+					n, open = n+1, c.nc
+				}
+			}
+			if n != 1 {
+				return fmt.Errorf("%d clients open, want 1", n)
+			}
+			return nil
+		})
+		if err := open.Flush(); err != nil {
+			t.Fatalf("the client within the limit: %v", err)
+		}
+		// (nats.go may see the refusal or only the closed socket.)
+		if nc, err := nats.Connect(s.url, nats.MaxReconnects(0)); err == nil {
+			nc.Close()
+			t.Fatal("a new client got in")
+		}
+		if s.numLeafs(t) != 1 || leaf.ns.NumLeafNodes() != 1 {
+			t.Fatal("the leaf connection was closed")
+		}
+		var connz struct {
+			Conns []struct {
+				Reason string `json:"reason"`
+			} `json:"connections"`
+		}
+		eventually(t, 5*time.Second, func() error {
+			getJSON(t, s.monitor+"/connz?state=closed", &connz)
+			n := 0
+			for _, c := range connz.Conns {
+				if c.Reason == "Maximum Connections Exceeded" {
+					n++
+				}
+			}
+			if n != 3 { // the two closed by the reload and the one refused after
+				return fmt.Errorf("closed connections %+v", connz.Conns)
+			}
+			return nil
+		})
+	})
+}
+
+// TestReloadRefusedSettings: what nats-server cannot change at run time is
+// refused alike, and the server keeps running as before; no_auth_user may
+// only go together with its user.
+func TestReloadRefusedSettings(t *testing.T) {
+	users := "authorization { users [ {user: a, password: p}, {user: b, password: p} ] }\n"
+	base := users + "no_auth_user: a\n"
+	both(t, base, func(t *testing.T, s *target) {
+		for _, tt := range []struct{ key, conf string }{
+			{"no_auth_user", users + "no_auth_user: b\n"},
+			{"no_auth_user", users}, // its user stays
+			{"max_pending", base + "max_pending: 2000000\n"},
+			{"max_subscriptions", base + "max_subscriptions: 10\n"},
+			{"lame_duck_duration", base + "lame_duck_duration: \"40s\"\n"},
+			{"lame_duck_grace_period", base + "lame_duck_grace_period: \"5s\"\n"},
+			{"allow_non_tls", base + "allow_non_tls: true\n"},
+			{"server_name", base + "server_name: OTHER\n"},
+		} {
+			err := reloadWith(t, s, tt.conf)
+			if err == nil || !strings.Contains(err.Error(), "config reload not supported for") ||
+				(s.hub != nil && !strings.Contains(err.Error(), tt.key)) {
+				t.Errorf("%s: got %v, want it refused", tt.key, err)
+			}
+		}
+		nc := connect(t, s.url) // still the no_auth_user
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		// Removing no_auth_user with its user is accepted (and closes the
+		// connections of that user).
+		closed := make(chan struct{})
+		nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+		nc.SetErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})
+		if err := reloadWith(t, s, "authorization { users [ {user: b, password: p} ] }\n"); err != nil {
+			t.Fatal(err)
+		}
+		waitClosed(t, closed, "the no_auth_user's connection")
+		// A change of ping_interval, write_deadline or max_payload is fine.
+		if err := reloadWith(t, s, "authorization { users [ {user: b, password: p} ] }\nping_interval: \"30s\"\nwrite_deadline: \"3s\"\nmax_payload: 1000\n"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestReloadTLSSettings: turning verify_and_map on or off is refused, as
+// nats-server refuses it; other tls changes are accepted.
+func TestReloadTLSSettings(t *testing.T) {
+	p := newPKI(t)
+	both(t, p.serverTLS(""), func(t *testing.T, s *target) {
+		err := reloadWith(t, s, p.serverTLS(", verify_and_map: true"))
+		if err == nil || !strings.Contains(err.Error(), "config reload not supported for") {
+			t.Fatalf("verify_and_map: got %v, want it refused", err)
+		}
+		if err := reloadWith(t, s, p.serverTLS(", verify: true, timeout: 3")); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestReloadPinnedCerts: changed pinned_certs close the clients whose
+// certificate they do not name; the others stay.
+func TestReloadPinnedCerts(t *testing.T) {
+	p1, p2 := newPKI(t), newPKI(t)
+	cas := filepath.Join(t.TempDir(), "cas.pem")
+	a, _ := os.ReadFile(p1.ca)
+	b, _ := os.ReadFile(p2.ca)
+	if err := os.WriteFile(cas, append(a, b...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tlsBlock := func(extra string) string {
+		return fmt.Sprintf("tls { cert_file: %q, key_file: %q, ca_file: %q, verify: true %s }\n", p1.cert, p1.key, cas, extra)
+	}
+	both(t, tlsBlock(""), func(t *testing.T, s *target) {
+		url := strings.Replace(s.url, "nats://", "tls://", 1)
+		keep, keepClosed := closedConn(t, url, nats.RootCAs(p1.ca), nats.ClientCert(p1.clientCert, p1.clientKey))
+		_, dropClosed := closedConn(t, url, nats.RootCAs(p1.ca), nats.ClientCert(p2.clientCert, p2.clientKey))
+		if err := reloadWith(t, s, tlsBlock(fmt.Sprintf(", pinned_certs: [%q]", spkiHash(t, p1.clientCert)))); err != nil {
+			t.Fatal(err)
+		}
+		waitClosed(t, dropClosed, "the client whose certificate is not pinned")
+		throughout(t, 300*time.Millisecond, func() error {
+			select {
+			case <-keepClosed:
+				return errors.New("the pinned client was closed")
+			default:
+				return nil
+			}
+		})
+		if err := keep.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// spkiHash is the pinned_certs entry of a PEM certificate file.
+func spkiHash(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:])
+}
+
+// TestReloadPidFile: a reload that names a new pid_file writes our pid
+// there, as nats-server does.
+func TestReloadPidFile(t *testing.T) {
+	both(t, "", func(t *testing.T, s *target) {
+		file := filepath.Join(t.TempDir(), "new.pid")
+		if err := reloadWith(t, s, fmt.Sprintf("pid_file: %q\n", file)); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(file); err != nil || string(b) != strconv.Itoa(os.Getpid()) {
+			t.Fatalf("pid file: %q %v", b, err)
+		}
+	})
+}
+
+// TestCmdReloadPidFile: the binary writes the pid file a reload names and
+// removes it, with the first one, at exit.
+func TestCmdReloadPidFile(t *testing.T) {
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "first.pid"), filepath.Join(dir, "second.pid")
+	conf := filepath.Join(dir, "leafhub.conf")
+	write := func(pid string) {
+		if err := os.WriteFile(conf, []byte(fmt.Sprintf("listen: 127.0.0.1:-1\npid_file: %q\n", pid)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(first)
+	stderr := &lockedBuffer{}
+	cmd := exec.Command(leafhubBinary(t), "-c", conf)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	waitListening(t, stderr)
+	write(second)
+	_ = cmd.Process.Signal(syscall.SIGHUP)
+	eventually(t, 5*time.Second, func() error {
+		b, err := os.ReadFile(second)
+		if err != nil || string(b) != strconv.Itoa(cmd.Process.Pid) {
+			return fmt.Errorf("second pid file: %q %v\n%s", b, err, stderr.String())
+		}
+		return nil
+	})
+	if !strings.Contains(stderr.String(), `"changed": ["pid_file"]`) {
+		t.Errorf("the reload log does not name pid_file:\n%s", stderr.String())
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(t, cmd, 10*time.Second); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr.String())
+	}
+	for _, f := range []string{first, second} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s left behind: %v", f, err)
+		}
 	}
 }

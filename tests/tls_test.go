@@ -1,13 +1,16 @@
 package tests
 
 import (
+	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"os"
@@ -25,6 +28,7 @@ type pki struct {
 	ca, cert, key, clientCert, clientKey string
 	otherCA                              string // a CA that signed nothing here
 	expiredCert, expiredKey              string // a server certificate past its NotAfter
+	localCert, localKey                  string // a server certificate naming only DNS localhost (no IP)
 }
 
 func newPKI(t testing.TB) *pki {
@@ -82,6 +86,7 @@ func newPKI(t testing.TB) *pki {
 	}
 	sDER, sKey := leaf("server", x509.ExtKeyUsageServerAuth, []string{"localhost", "hub.local"}, []net.IP{net.ParseIP("127.0.0.1")})
 	cDER, cKey := leaf("client", x509.ExtKeyUsageClientAuth, nil, nil)
+	lDER, lKey := leaf("localhost", x509.ExtKeyUsageServerAuth, []string{"localhost"}, nil)
 	notAfter = time.Now().Add(-time.Hour)
 	xDER, xKey := leaf("server", x509.ExtKeyUsageServerAuth, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
 	return &pki{
@@ -89,6 +94,7 @@ func newPKI(t testing.TB) *pki {
 		ca: write("ca.pem", "CERTIFICATE", caDER), otherCA: write("other-ca.pem", "CERTIFICATE", otherDER),
 		cert: write("server.pem", "CERTIFICATE", sDER), key: write("server-key.pem", "EC PRIVATE KEY", sKey),
 		clientCert: write("client.pem", "CERTIFICATE", cDER), clientKey: write("client-key.pem", "EC PRIVATE KEY", cKey),
+		localCert: write("local.pem", "CERTIFICATE", lDER), localKey: write("local-key.pem", "EC PRIVATE KEY", lKey),
 	}
 }
 
@@ -133,6 +139,17 @@ func TestTLSClientPort(t *testing.T) {
 	})
 }
 
+// TestTLSHandshakeTimeout (audit4 #9): the tls block's timeout bounds the
+// handshake: a client that reads the INFO and never starts TLS is closed
+// (with no authorization there is no other timer that would close it).
+func TestTLSHandshakeTimeout(t *testing.T) {
+	p := newPKI(t)
+	both(t, p.serverTLS(`, timeout: "300ms"`)+"\n", func(t *testing.T, s *target) {
+		r := dialRaw(t, s.addr)
+		r.expectClosed(5 * time.Second)
+	})
+}
+
 // TestTLSLeafEveryPair: TLS leaf links in every role pairing; the INFO says
 // tls_required and the leaf upgrades after it, verifying the hub's
 // certificate against its ca_file.
@@ -163,38 +180,51 @@ func TestTLSLeafEveryPair(t *testing.T) {
 }
 
 // TestTLSLeafVerify: a hub with verify requires the leaf's client
-// certificate; our leaf without one is refused and says why; a wrong CA
-// fails the handshake on our side; garbage on a TLS leaf port closes only
-// that connection.
+// certificate (leafhub hub and nats-server hub alike): leafs with one
+// connect, our leaf without one is refused and says why, and so is our leaf
+// with a wrong CA. On our TLS hub without verify, a nats-server leaf with a
+// wrong CA is refused while one with the right CA connects, and garbage on
+// the port closes only that connection.
 func TestTLSLeafVerify(t *testing.T) {
 	p := newPKI(t)
-	hub := startNATS(t, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, "+p.serverTLS(", verify: true")+" }\n")
-	good := startLeafhub(t, leafConf("GOOD", hub.leafPort(t), ", "+p.remoteTLS(p.ca, true, "")))
-	waitLeafs(t, hub, 1)
-	noCert := startLeafhub(t, leafConf("NOCERT", hub.leafPort(t), ", "+p.remoteTLS(p.ca, false, "")))
-	wrongCA := startLeafhub(t, leafConf("WRONGCA", hub.leafPort(t), ", "+p.remoteTLS(p.otherCA, true, "")))
-	for _, tc := range []struct {
-		leaf *target
-		want string
-	}{{noCert, ""}, {wrongCA, "certificate signed by unknown authority"}} {
-		eventually(t, 10*time.Second, func() error {
-			st := tc.leaf.hub.Remotes()[0]
-			if st.Connects < 2 || !strings.Contains(st.Reason, tc.want) {
-				return fmt.Errorf("remote %+v", st)
-			}
-			return nil
-		})
-	}
-	if n := hub.ns.NumLeafNodes(); n != 1 {
-		t.Fatalf("hub has %d leafs, want only the one with a certificate", n)
-	}
-	_ = good
+	both(t, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, "+p.serverTLS(", verify: true")+" }\n", func(t *testing.T, hub *target) {
+		good := startLeafhub(t, leafConf("GOOD", hub.leafPort(t), ", "+p.remoteTLS(p.ca, true, "")))
+		nsGood := startNATS(t, leafConf("NSGOOD", hub.leafPort(t), ", "+p.remoteTLS(p.ca, true, "")))
+		waitLeafs(t, hub, 2)
+		waitLeafs(t, good, 1)
+		waitLeafs(t, nsGood, 1)
+		noCert := startLeafhub(t, leafConf("NOCERT", hub.leafPort(t), ", "+p.remoteTLS(p.ca, false, "")))
+		wrongCA := startLeafhub(t, leafConf("WRONGCA", hub.leafPort(t), ", "+p.remoteTLS(p.otherCA, true, "")))
+		for _, tc := range []struct {
+			leaf *target
+			want string
+		}{{noCert, "tls: certificate required"}, {wrongCA, "certificate signed by unknown authority"}} {
+			eventually(t, 10*time.Second, func() error {
+				st := tc.leaf.hub.Remotes()[0]
+				if st.Attempts < 2 || !strings.Contains(st.Reason, tc.want) {
+					return fmt.Errorf("remote %+v", st)
+				}
+				return nil
+			})
+		}
+		if n := hub.numLeafs(t); n != 2 {
+			t.Fatalf("hub has %d leafs, want only the two with a certificate", n)
+		}
+	})
 
-	// Our TLS hub: garbage instead of a ClientHello closes that connection only.
+	// Our TLS hub: a nats-server leaf that trusts another CA is refused.
 	ours := startLeafhub(t, "server_name: OURS\nleafnodes { listen: 127.0.0.1:-1, "+p.serverTLS("")+" }\n")
 	ok := startNATS(t, leafConf("OK", ours.leafPort(t), ", "+p.remoteTLS(p.ca, false, "")))
 	waitLeafs(t, ours, 1)
 	waitLeafs(t, ok, 1) // the soliciting side registers after the hub's reply INFO
+	badCA := startNATS(t, leafConf("BADCA", ours.leafPort(t), ", "+p.remoteTLS(p.otherCA, false, "")))
+	waitClosedLeaf(t, ours, "TLS Handshake Failure", 10*time.Second)
+	if badCA.ns.NumLeafNodes() != 0 || ours.numLeafs(t) != 1 {
+		t.Fatal("a leaf that does not trust the hub's CA connected")
+	}
+	shutdownTarget(t, badCA)
+
+	// Garbage instead of a ClientHello closes that connection only.
 	okLeafID := func() uint64 {
 		lz, err := ok.ns.Leafz(nil)
 		if err != nil || len(lz.Leafs) != 1 {
@@ -224,14 +254,25 @@ func TestTLSLeafVerify(t *testing.T) {
 	}
 }
 
-// TestTLSAllowNonTLS: with allow_non_tls the client port takes both.
+// TestTLSAllowNonTLS: with allow_non_tls the client port takes both, and
+// its INFO says tls_available instead of tls_required.
 func TestTLSAllowNonTLS(t *testing.T) {
 	p := newPKI(t)
 	both(t, p.serverTLS("")+"\nallow_non_tls: true\n", func(t *testing.T, s *target) {
-		connect(t, strings.Replace(s.url, "nats://", "tls://", 1), nats.RootCAs(p.ca))
+		r := dialRaw(t, s.addr)
+		if !strings.Contains(r.info, `"tls_available":true`) || strings.Contains(r.info, "tls_required") {
+			t.Fatalf("INFO %q, want tls_available and no tls_required", r.info)
+		}
+		secure := connect(t, strings.Replace(s.url, "nats://", "tls://", 1), nats.RootCAs(p.ca))
+		if _, err := secure.TLSConnectionState(); err != nil {
+			t.Fatalf("tls:// client: %v", err)
+		}
 		plain := connect(t, s.url)
 		if err := plain.Flush(); err != nil {
 			t.Fatal(err)
+		}
+		if _, err := plain.TLSConnectionState(); err == nil {
+			t.Fatal("the plain client runs TLS")
 		}
 	})
 }
@@ -276,6 +317,56 @@ leafnodes {
 	})
 }
 
+// TestTLSVerifyAndMapPassword (audit4 #7): a user that verify_and_map
+// finds by certificate must also send the password configured for it, on
+// the client port and on the leafnode port, as in nats-server.
+func TestTLSVerifyAndMapPassword(t *testing.T) {
+	p := newPKI(t)
+	conf := fmt.Sprintf(`server_name: HUB
+tls { cert_file: %q, key_file: %q, ca_file: %q, verify_and_map: true }
+accounts { A: { users [ {user: "CN=client", password: s3cret} ] }, B: {} }
+leafnodes {
+  listen: 127.0.0.1:-1
+  tls { cert_file: %q, key_file: %q, ca_file: %q, verify_and_map: true }
+  authorization { users [ {user: "CN=client", password: s3cret, account: B} ] }
+}
+`, p.cert, p.key, p.ca, p.cert, p.key, p.ca)
+	both(t, conf, func(t *testing.T, s *target) {
+		url := strings.Replace(s.url, "nats://", "tls://", 1)
+		cert := []nats.Option{nats.RootCAs(p.ca), nats.ClientCert(p.clientCert, p.clientKey)}
+		nc := connect(t, url, append(cert, nats.UserInfo("", "s3cret"))...)
+		if acc := connAccount(t, s, nc); acc != "A" {
+			t.Fatalf("client mapped to account %q, want A", acc)
+		}
+		for _, pass := range []string{"nope", ""} {
+			if _, err := nats.Connect(url, append(cert, nats.UserInfo("", pass), nats.NoReconnect())...); err == nil ||
+				!strings.Contains(err.Error(), "Authorization Violation") {
+				t.Fatalf("certificate with password %q: %v", pass, err)
+			}
+		}
+		leaf := func(kind, name, pass string) *target {
+			return startKind[kind](t, fmt.Sprintf("server_name: %s\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"nats://x:%s@127.0.0.1:%d\", %s } ] }\n",
+				name, pass, s.leafPort(t), p.remoteTLS(p.ca, true, "")))
+		}
+		waitLeafs(t, leaf("nats-server", "NSGOOD", "s3cret"), 1)
+		if acc, _ := onlyLeaf(t, s); acc != "B" {
+			t.Fatalf("leaf mapped to account %q, want B", acc)
+		}
+		waitLeafs(t, leaf("leafhub", "GOOD", "s3cret"), 1)
+		waitLeafs(t, s, 2)
+		bad := leaf("leafhub", "BAD", "nope")
+		eventually(t, 10*time.Second, func() error {
+			if st := bad.hub.Remotes()[0]; st.Attempts < 2 || !strings.Contains(st.Reason, "Authorization Violation") {
+				return fmt.Errorf("remote %+v", st)
+			}
+			return nil
+		})
+		if n := s.numLeafs(t); n != 2 {
+			t.Fatalf("hub has %d leafs, want the two with the password", n)
+		}
+	})
+}
+
 // TestTLSVerifyAndMapWebsocket: the websocket block's verify_and_map maps
 // a wss client's certificate to its user, as nats-server does.
 func TestTLSVerifyAndMapWebsocket(t *testing.T) {
@@ -301,7 +392,7 @@ func TestTLSExpiredCertificate(t *testing.T) {
 	hub := startNATS(t, expired)
 	leaf := startLeafhub(t, leafConf("EDGE", hub.leafPort(t), ", "+p.remoteTLS(p.ca, false, "")))
 	eventually(t, 10*time.Second, func() error {
-		if st := leaf.hub.Remotes()[0]; st.Connects < 2 || !strings.Contains(st.Reason, "certificate has expired") {
+		if st := leaf.hub.Remotes()[0]; st.Attempts < 2 || !strings.Contains(st.Reason, "certificate has expired") {
 			return fmt.Errorf("remote %+v", st)
 		}
 		return nil
@@ -312,4 +403,259 @@ func TestTLSExpiredCertificate(t *testing.T) {
 	if hub.ns.NumLeafNodes() != 0 || nsLeaf.ns.NumLeafNodes() != 0 {
 		t.Fatal("a link over an expired certificate came up")
 	}
+}
+
+// startKind starts a leafhub or a nats-server by name.
+var startKind = map[string]func(testing.TB, string) *target{"leafhub": startLeafhub, "nats-server": startNATS}
+
+// TestTLSLeafHandshakeFirstFallback (audit4 #1): with handshake_first: auto
+// or a fallback delay, the leafnode port takes leafs that start TLS at once
+// and leafs that wait for the INFO; a peer that sends nothing gets the INFO
+// in clear after the delay, still requiring TLS. As nats-server.
+func TestTLSLeafHandshakeFirstFallback(t *testing.T) {
+	p := newPKI(t)
+	for _, mode := range []string{"auto", "200ms"} {
+		t.Run(mode, func(t *testing.T) {
+			conf := fmt.Sprintf("server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, %s }\n", p.serverTLS(fmt.Sprintf(", handshake_first: %q", mode)))
+			both(t, conf, func(t *testing.T, hub *target) {
+				r := dialLeafRaw(t, hub)
+				if !strings.Contains(r.info, `"tls_required":true`) {
+					t.Fatalf("INFO after the fallback delay %q", r.info)
+				}
+				_ = r.c.Close()
+				var leafs []*target
+				for _, kind := range []string{"nats-server", "leafhub"} {
+					for _, first := range []string{"", ", handshake_first: true"} {
+						name := fmt.Sprintf("LEAF%d", len(leafs))
+						leafs = append(leafs, startKind[kind](t, leafConf(name, hub.leafPort(t), ", "+p.remoteTLS(p.ca, false, first))))
+					}
+				}
+				waitLeafs(t, hub, len(leafs))
+				for _, l := range leafs {
+					waitLeafs(t, l, 1)
+				}
+			})
+		})
+	}
+}
+
+// TestTLSClientHandshakeFirst (audit4 #1 and #9): handshake_first on the
+// client port. true takes only clients that start TLS at once; auto or a
+// delay also takes clients that wait for the INFO; with allow_non_tls plain
+// clients too. The INFO says tls_required to a client that started TLS
+// first, allow_non_tls or not; after the fallback it says what it would
+// without handshake_first. As nats-server.
+func TestTLSClientHandshakeFirst(t *testing.T) {
+	p := newPKI(t)
+	for _, tc := range []struct {
+		name, first    string
+		allowPlain     bool
+		waiting, plain bool // whether such clients connect
+	}{
+		{"true", "true", false, false, false},
+		{"true_allow_non_tls", "true", true, false, false},
+		{"auto", "auto", false, true, false},
+		{"delay", "200ms", false, true, false},
+		{"auto_allow_non_tls", "auto", true, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := p.serverTLS(fmt.Sprintf(", handshake_first: %q", tc.first)) + "\n"
+			if tc.allowPlain {
+				conf += "allow_non_tls: true\n"
+			}
+			both(t, conf, func(t *testing.T, s *target) {
+				url := strings.Replace(s.url, "nats://", "tls://", 1)
+				first := connect(t, url, nats.RootCAs(p.ca), nats.TLSHandshakeFirst())
+				if err := first.Flush(); err != nil {
+					t.Fatalf("TLS-first client: %v", err)
+				}
+				if info := tlsFirstInfo(t, s.addr, p.ca); !strings.Contains(info, `"tls_required":true`) {
+					t.Fatalf("INFO after a TLS-first handshake %q", info)
+				}
+				quick := []nats.Option{nats.NoReconnect(), nats.Timeout(time.Second)}
+				waiting, err := nats.Connect(url, append(quick, nats.RootCAs(p.ca))...)
+				if (err == nil) != tc.waiting {
+					t.Fatalf("client waiting for the INFO: %v, want connected %v", err, tc.waiting)
+				}
+				if err == nil {
+					defer waiting.Close()
+					if waiting.TLSRequired() == tc.allowPlain {
+						t.Fatalf("after the fallback INFO tls_required %v", waiting.TLSRequired())
+					}
+				}
+				plain, err := nats.Connect(s.url, quick...)
+				if (err == nil) != tc.plain {
+					t.Fatalf("plain client: %v, want connected %v", err, tc.plain)
+				}
+				if err == nil {
+					plain.Close()
+				}
+				if tc.waiting {
+					r := dialRaw(t, s.addr)
+					want := `"tls_required":true`
+					if tc.allowPlain {
+						want = `"tls_available":true`
+					}
+					if !strings.Contains(r.info, want) || (tc.allowPlain && strings.Contains(r.info, "tls_required")) {
+						t.Fatalf("INFO in clear after the delay %q, want %s", r.info, want)
+					}
+				}
+			})
+		})
+	}
+}
+
+// tlsFirstInfo starts TLS at once on addr, trusting caFile, and returns the
+// INFO line the server sends over it.
+func tlsFirstInfo(t testing.TB, addr, caFile string) string {
+	t.Helper()
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := &rawConn{t: t, c: c}
+	return r.line()
+}
+
+// tlsFront is a TLS leafnode port in front of a plain one: it presents the
+// certificate that names only DNS localhost, records the server name (SNI)
+// of every ClientHello, and relays the decrypted stream to the hub. With
+// first it takes TLS at once; otherwise it passes the hub's INFO on with
+// tls_required added and then takes the leaf's handshake, as a TLS hub does.
+type tlsFront struct {
+	port  int
+	names chan string
+}
+
+func startTLSFront(t testing.TB, p *pki, hubAddr string, first bool) *tlsFront {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair(p.localCert, p.localKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	f := &tlsFront{port: ln.Addr().(*net.TCPAddr).Port, names: make(chan string, 64)}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert},
+		GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			select {
+			case f.names <- h.ServerName:
+			default:
+			}
+			return nil, nil
+		}}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go f.relay(c, hubAddr, cfg, first)
+		}
+	}()
+	return f
+}
+
+func (f *tlsFront) relay(c net.Conn, hubAddr string, cfg *tls.Config, first bool) {
+	defer c.Close()
+	h, err := net.Dial("tcp", hubAddr)
+	if err != nil {
+		return
+	}
+	defer h.Close()
+	hr := bufio.NewReader(h)
+	if !first {
+		info, err := hr.ReadString('\n')
+		if err != nil || !strings.HasPrefix(info, "INFO {") {
+			return
+		}
+		if _, err := c.Write([]byte(`INFO {"tls_required":true,` + strings.TrimPrefix(info, "INFO {"))); err != nil {
+			return
+		}
+	}
+	tc := tls.Server(c, cfg)
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := tc.Handshake(); err != nil {
+		return
+	}
+	_ = c.SetDeadline(time.Time{})
+	go func() {
+		_, _ = io.Copy(h, tc)
+		h.Close()
+	}()
+	_, _ = io.Copy(tc, hr)
+}
+
+// TestTLSLeafServerName (audit4 #9): a remote dialled by host name sends
+// that name (SNI) and checks the hub's certificate against it: the
+// certificate here names only DNS localhost, no IP, so the same hub
+// dialled by IP is refused. With and without handshake_first; nats-server's
+// leaf alike.
+func TestTLSLeafServerName(t *testing.T) {
+	p := newPKI(t)
+	hub := startNATS(t, hubConf)
+	hubAddr := fmt.Sprintf("127.0.0.1:%d", hub.leafPort(t))
+	remote := func(name, host string, port int, extra string) string {
+		return fmt.Sprintf("server_name: %s\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"nats://%s:%d\", %s } ] }\n",
+			name, host, port, p.remoteTLS(p.ca, false, extra))
+	}
+	for _, kind := range []string{"leafhub", "nats-server"} {
+		for _, first := range []string{"", ", handshake_first: true"} {
+			t.Run(fmt.Sprintf("leaf=%s/first=%v", kind, first != ""), func(t *testing.T) {
+				front := startTLSFront(t, p, hubAddr, first != "")
+				leaf := startKind[kind](t, remote("LEAF", "localhost", front.port, first))
+				waitLeafs(t, leaf, 1)
+				select {
+				case name := <-front.names:
+					if name != "localhost" {
+						t.Fatalf("ClientHello server name %q, want localhost", name)
+					}
+				default:
+					t.Fatal("the leaf connected without a ClientHello")
+				}
+			})
+		}
+	}
+	// By IP the certificate does not fit.
+	front := startTLSFront(t, p, hubAddr, false)
+	byIP := startLeafhub(t, remote("BYIP", "127.0.0.1", front.port, ""))
+	eventually(t, 10*time.Second, func() error {
+		if st := byIP.hub.Remotes()[0]; st.Attempts < 2 || !strings.Contains(st.Reason, "doesn't contain any IP SANs") {
+			return fmt.Errorf("remote %+v", st)
+		}
+		return nil
+	})
+}
+
+// TestTLSRemoteTrust (audit4 #9): a remote without a tls block still runs
+// TLS when the hub's INFO requires it, checking the hub's certificate
+// against the system roots; the test CA is not among them, so the dial
+// fails with an unknown authority and the remote keeps dialling. With
+// insecure a remote connects without checking (nats-server's leaf too).
+func TestTLSRemoteTrust(t *testing.T) {
+	p := newPKI(t)
+	both(t, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1, "+p.serverTLS("")+" }\n", func(t *testing.T, hub *target) {
+		bare := startLeafhub(t, leafConf("BARE", hub.leafPort(t), ""))
+		eventually(t, 10*time.Second, func() error {
+			if st := bare.hub.Remotes()[0]; st.Attempts < 2 || !strings.Contains(st.Reason, "certificate signed by unknown authority") {
+				return fmt.Errorf("remote %+v", st)
+			}
+			return nil
+		})
+		for i, kind := range []string{"leafhub", "nats-server"} {
+			leaf := startKind[kind](t, leafConf(fmt.Sprintf("INSECURE%d", i), hub.leafPort(t), ", tls { insecure: true }"))
+			waitLeafs(t, leaf, 1)
+		}
+		waitLeafs(t, hub, 2)
+	})
 }

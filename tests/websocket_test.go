@@ -94,7 +94,10 @@ func TestWebsocketRemoteDiscovery(t *testing.T) {
 // (plain, permessage-deflate, no masking) and wss://, in every role
 // pairing; messages flow both ways. With deflate the link runs without S2
 // ("off"), as nats-server settles it; otherwise S2 (s2_auto: its level
-// depends on the measured RTT) runs under the frames.
+// depends on the measured RTT) runs under the frames. For plain and
+// no_masking the link passes a relay that reads what the leaf sends: with
+// ws_no_masking it asks for no masking and its frames carry no mask bit
+// (audit4 #14); without, they are masked.
 func TestWebsocketLeaf(t *testing.T) {
 	p := newPKI(t)
 	for _, tc := range []struct{ name, hubWS, remote, compression string }{
@@ -112,9 +115,28 @@ func TestWebsocketLeaf(t *testing.T) {
 					hubLeaf = ", compression: s2_best"
 				}
 				hub := start[pr[0]](t, "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1"+hubLeaf+" }\nwebsocket { listen: 127.0.0.1:-1, "+tc.hubWS+" }\n")
-				leaf := start[pr[1]](t, fmt.Sprintf("server_name: LEAF\nleafnodes { remotes [ { url: %q%s } ] }\n", hub.ws, tc.remote))
+				url := hub.ws
+				var spy *wsSpy
+				if tc.name == "plain" || tc.name == "no_masking" {
+					// Through a relay that reads what the leaf sends:
+					// hubs accept masked frames either way.
+					spy = startWSSpy(t, strings.TrimPrefix(hub.ws, "ws://"))
+					url = spy.url
+				}
+				leaf := start[pr[1]](t, fmt.Sprintf("server_name: LEAF\nleafnodes { remotes [ { url: %q%s } ] }\n", url, tc.remote))
 				waitLeafs(t, hub, 1)
 				waitLeafs(t, leaf, 1)
+				if spy != nil {
+					select {
+					case got := <-spy.seen:
+						want := wsLeafSent{asked: tc.name == "no_masking", masked: tc.name != "no_masking"}
+						if got != want {
+							t.Errorf("the leaf sent %+v, want %+v", got, want)
+						}
+					default:
+						t.Fatal("the leaf's connection did not pass the relay")
+					}
+				}
 				for _, s := range []*target{hub, leaf} {
 					if _, c := onlyLeaf(t, s); c != tc.compression && !(tc.compression == "s2" && strings.HasPrefix(c, "s2_")) {
 						t.Errorf("%s: compression %q, want %q", s.name, c, tc.compression)
@@ -128,6 +150,78 @@ func TestWebsocketLeaf(t *testing.T) {
 			})
 		}
 	}
+}
+
+// wsLeafSent is what a soliciting leaf sent on a WebSocket: whether its
+// upgrade request asked for no masking (Nats-No-Masking), and whether its
+// first frame was masked.
+type wsLeafSent struct{ asked, masked bool }
+
+// wsSpy relays WebSocket connections to a hub's websocket port and reports
+// what each leaf sent on seen.
+type wsSpy struct {
+	url  string
+	seen chan wsLeafSent
+}
+
+func startWSSpy(t testing.TB, hubAddr string) *wsSpy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	s := &wsSpy{url: "ws://" + ln.Addr().String(), seen: make(chan wsLeafSent, 16)}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.relay(c, hubAddr)
+		}
+	}()
+	return s
+}
+
+// relay passes the upgrade request on as it came, then reads the header
+// of the leaf's first frame (byte 1, bit 0x80: masked) before relaying
+// the rest.
+func (s *wsSpy) relay(c net.Conn, hubAddr string) {
+	defer c.Close()
+	h, err := net.Dial("tcp", hubAddr)
+	if err != nil {
+		return
+	}
+	defer h.Close()
+	go func() {
+		_, _ = io.Copy(c, h)
+		c.Close()
+	}()
+	br := bufio.NewReader(c)
+	var got wsLeafSent
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if _, err := h.Write([]byte(line)); err != nil {
+			return
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Nats-No-Masking") && strings.TrimSpace(v) == "true" {
+			got.asked = true
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	head, err := br.Peek(2)
+	if err != nil {
+		return
+	}
+	got.masked = head[1]&0x80 != 0
+	s.seen <- got
+	_, _ = io.Copy(h, br)
 }
 
 // leafIsWebsocket reads /leafz's websocket flag of a target's only leaf.

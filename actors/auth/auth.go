@@ -30,6 +30,10 @@ type Identity struct {
 	// the connection is then closed with User Authentication Expired.
 	// Zero: never.
 	Expires time.Time
+	// For /connz: the user JWT (empty for a bearer token), the key that
+	// issued it (a configured nkey user: its account), its name and tags.
+	JWT, IssuerKey, NameTag string
+	Tags                    []string
 }
 
 // Credentials are the CONNECT fields that authenticate a connection, and
@@ -80,10 +84,9 @@ func New(opts *config.Options) *Authenticator {
 		leaf:         opts.LeafNode,
 	}
 	for _, u := range opts.Users {
+		// u.Permissions already holds its block's defaults when it has
+		// none of its own (config applies them, per block, as nats-server).
 		p := u.Permissions
-		if p == nil {
-			p = opts.DefaultPermissions
-		}
 		e := &entry{name: u.Username, password: u.Password, nkey: u.Nkey, account: u.Account,
 			perms: Compile(p), connTypes: u.AllowedConnectionTypes}
 		if e.account == "" {
@@ -172,7 +175,7 @@ func (a *Authenticator) checkConfigured(c Credentials, nonce, connType string) (
 			if nk != a.noAuthUser && !verifyNonce(nk, c.Sig, nonce) {
 				return nil, false
 			}
-			return &Identity{User: nk, Account: e.account, Perms: e.perms}, true
+			return &Identity{User: nk, Account: e.account, Perms: e.perms, IssuerKey: e.account}, true
 		}
 	}
 	if len(a.users) > 0 && a.tlsMap[connType] {
@@ -258,7 +261,9 @@ func (a *Authenticator) AuthenticateLeaf(c Credentials, nonce, connType string) 
 			}
 			return found != nil
 		})
-		if found == nil {
+		// As nats-server, the mapped user's password (none: an empty one)
+		// must match too.
+		if found == nil || !ComparePasswords(found.Password, c.Pass) {
 			return nil, ErrNotAuthorized
 		}
 		ua := found.Account

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"testing"
 
@@ -145,5 +147,47 @@ func TestAllowResponsesOnly(t *testing.T) {
 	rp := id.Perms.ResponsePermission()
 	if rp == nil || rp.MaxMsgs != 3 || rp.Expires.Minutes() != 1 {
 		t.Errorf("response permission %+v", rp)
+	}
+}
+
+// TestVerifyAndMapPassword: with verify_and_map the certificate names the
+// user, and, as in nats-server, a password configured for that user must
+// be sent too (a user without one takes none), on the leafnode port and on
+// the client port.
+func TestVerifyAndMapPassword(t *testing.T) {
+	cert := &x509.Certificate{Subject: pkix.Name{CommonName: "client"}}
+	mapped := &config.TLSOpts{Map: true}
+	lo := mustParse(t, `leafnodes { port: -1
+  authorization { users [ {user: "CN=client", password: s3cret, account: B}, {user: "CN=other"} ] } }
+accounts { B {} }`)
+	lo.LeafNode.TLS = mapped
+	leaf := New(lo)
+	co := mustParse(t, `accounts { A { users [ {user: "CN=client", password: s3cret} ] } }`)
+	co.TLS = mapped
+	client := New(co)
+	for _, tc := range []struct {
+		name string
+		pass string
+		ok   bool
+	}{{"right password", "s3cret", true}, {"wrong password", "nope", false}, {"no password", "", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Credentials{User: "ignored", Pass: tc.pass, Cert: cert}
+			id, err := leaf.AuthenticateLeaf(c, "", "LEAFNODE")
+			if (err == nil) != tc.ok || (tc.ok && id.Account != "B") {
+				t.Fatalf("leaf: %+v %v", id, err)
+			}
+			id, err = client.Authenticate(c, "", "STANDARD")
+			if (err == nil) != tc.ok || (tc.ok && id.Account != "A") {
+				t.Fatalf("client: %+v %v", id, err)
+			}
+		})
+	}
+	// A mapped leaf user without a password: a leaf that sends one is refused.
+	other := &x509.Certificate{Subject: pkix.Name{CommonName: "other"}}
+	if _, err := leaf.AuthenticateLeaf(Credentials{Cert: other}, "", "LEAFNODE"); err != nil {
+		t.Fatalf("no password configured, none sent: %v", err)
+	}
+	if _, err := leaf.AuthenticateLeaf(Credentials{Pass: "x", Cert: other}, "", "LEAFNODE"); err == nil {
+		t.Fatal("no password configured, one sent: accepted")
 	}
 }

@@ -150,7 +150,11 @@ func (oa *operatorAuth) check(c Credentials, nonce, connType string) (*Identity,
 	if perms == nil {
 		perms = permsFromJWT(&ac.DefaultPermissions)
 	}
-	id := &Identity{User: uc.Subject, Account: ac.Subject, Perms: Compile(perms)}
+	id := &Identity{User: uc.Subject, Account: ac.Subject, Perms: Compile(perms),
+		IssuerKey: uc.Issuer, NameTag: uc.Name, Tags: uc.Tags}
+	if !uc.BearerToken {
+		id.JWT = c.JWT
+	}
 	if uc.Expires != 0 {
 		id.Expires = time.Unix(uc.Expires, 0)
 	}

@@ -41,6 +41,9 @@ func (b *base) closeFields() []zap.Field {
 	if b.readErr != nil {
 		f = append(f, zap.NamedError("read_error", b.readErr))
 	}
+	if e := b.st.PeerErr(); e != "" {
+		f = append(f, zap.String("error", e)) // the peer's -ERR, or why the TLS handshake failed
+	}
 	return f
 }
 
@@ -215,6 +218,10 @@ func (b *base) close(c actor.Context, r CloseReason) {
 func (b *base) shutdown() {
 	b.pingTimer.stop()
 	b.st.setReason(ServerShutdown)
+	// The close time is when the close begins, as nats-server stamps it:
+	// the flush and goroutine exits below can take a while on a loaded
+	// machine, and /connz?sort=stop must not reorder closes by them.
+	b.st.stop.Store(time.Now().UnixNano())
 	c := b.netConn
 	if b.stream != nil {
 		if w := b.stream.ws.Load(); w != nil {
@@ -228,7 +235,6 @@ func (b *base) shutdown() {
 	} else {
 		_ = c.Close()
 	}
-	b.st.stop.Store(time.Now().UnixNano())
 }
 
 func failReason(r route.FailReason) CloseReason {

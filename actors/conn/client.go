@@ -2,9 +2,14 @@ package conn
 
 import (
 	crand "crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +18,7 @@ import (
 
 	"github.com/leafhub/leafhub/actors/auth"
 	"github.com/leafhub/leafhub/actors/route"
+	"github.com/leafhub/leafhub/config"
 	"github.com/leafhub/leafhub/protocol"
 )
 
@@ -69,6 +75,10 @@ type unsubOp struct {
 	max int64
 }
 
+// maxConnExceeded closes a client that a reload lowering max_connections
+// left above the limit (sent by the supervisor).
+type maxConnExceeded struct{}
+
 func (a *client) Receive(c actor.Context) {
 	if a.receiveShared(c, a.subList) {
 		return
@@ -106,6 +116,9 @@ func (a *client) Receive(c actor.Context) {
 		}
 	case *Reconfigure:
 		a.reconfigure(c, m.Env)
+	case *maxConnExceeded:
+		a.sendErr(protocol.ErrTextMaxConnections)
+		a.close(c, MaxConnectionsExceeded)
 	case *LameDuck:
 		// Tell the client the server is going away (nats.go reconnects
 		// elsewhere); nats-server sends its full INFO with ldm set.
@@ -187,7 +200,7 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 	ci := protocol.ConnectInfo{Verbose: true, Pedantic: true, Echo: true}
 	if err := json.Unmarshal(op.raw, &ci); err != nil {
 		a.log.Debug("invalid CONNECT", zap.Error(err))
-		a.close(c, ParseError)
+		a.close(c, ProtocolViolation) // as nats-server: a CONNECT that does not decode is a protocol violation
 		return
 	}
 	a.authTimer.stop()
@@ -198,6 +211,7 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 	}
 	if err != nil {
 		a.log.Debug("authorization violation", zap.String("user", ci.User), zap.Error(err))
+		a.st.meta.Store(a.connectMeta(&ci, nil, ""))
 		a.sendErr(protocol.ErrTextAuthViolation)
 		a.close(c, AuthenticationViolation)
 		return
@@ -229,7 +243,9 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 	a.setPerms(id.Perms)
 	a.creds = creds
 	a.ep.SetFlags(ci.Echo, headers)
-	a.st.meta.Store(&Meta{Name: ci.Name, Lang: ci.Lang, Version: ci.Version, User: id.User, Account: ref.Route.Name})
+	a.st.meta.Store(a.connectMeta(&ci, id, ref.Route.Name))
+	// nats-server's first RTT estimate: from accept to CONNECT.
+	a.st.rtt.Store(max(int64(time.Since(a.st.Start)), 1))
 	a.log = a.log.With(zap.String("account", ref.Route.Name))
 
 	*res = connectResult{ok: true, acc: ref.Route, verbose: ci.Verbose,
@@ -256,8 +272,16 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 // to another account is closed, the others get their new permissions and
 // lose the subscriptions those no longer allow.
 func (a *client) reconfigure(c actor.Context, env *Env) {
+	old := a.env
 	a.env = env
 	if !a.connected {
+		return
+	}
+	if a.stream.ws.Load() == nil && !samePins(old.Opts.TLS, env.Opts.TLS) && !pinned(env.Opts.TLS, a.creds.Cert) {
+		// As nats-server: changed pinned_certs close the clients whose
+		// certificate they no longer name (no -ERR).
+		a.log.Debug("client certificate not in the reloaded pinned_certs")
+		a.close(c, TLSHandshakeError)
 		return
 	}
 	id, ok := env.Auth.Check(a.creds, a.nonce, a.connType())
@@ -357,6 +381,7 @@ func (a *client) onTick(c actor.Context, m *tick) {
 
 func (a *client) stopping() {
 	a.authTimer.stop()
+	a.st.keepSubs(a.subList())
 	for _, s := range a.subs {
 		s.Close()
 	}
@@ -378,4 +403,32 @@ func (a *client) connType() string {
 		return "WEBSOCKET"
 	}
 	return "STANDARD"
+}
+
+// pins is the pinned_certs set of a tls block (nil: none).
+func pins(t *config.TLSOpts) map[string]bool {
+	if t == nil || len(t.PinnedCerts) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(t.PinnedCerts))
+	for _, p := range t.PinnedCerts {
+		m[strings.ToLower(p)] = true
+	}
+	return m
+}
+
+func samePins(a, b *config.TLSOpts) bool { return maps.Equal(pins(a), pins(b)) }
+
+// pinned reports whether cert is among t's pinned_certs (true when there
+// are none), by the SHA-256 of its public key, as the handshake checks.
+func pinned(t *config.TLSOpts, cert *x509.Certificate) bool {
+	set := pins(t)
+	if set == nil {
+		return true
+	}
+	if cert == nil {
+		return false
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return set[hex.EncodeToString(sum[:])]
 }

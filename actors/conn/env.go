@@ -50,7 +50,32 @@ type Env struct {
 	// WSPort is the websocket listener's port (its INFO port for
 	// WebSocket clients).
 	WSPort int
+	// ClientLimits are the max_payload and max_control_line every client
+	// reader applies; one value for the server's life, kept across reloads.
+	ClientLimits *ClientLimits
 }
+
+// ClientLimits holds the parser limits of client connections. A reload
+// stores new ones and each client reader takes them before its next read,
+// as nats-server updates every client's limits on reload. Leaf connections
+// keep the limits they started with (nats-server's reload leaves them too).
+type ClientLimits struct {
+	v atomic.Pointer[protocol.Limits]
+}
+
+// NewClientLimits returns the client limits of o.
+func NewClientLimits(o *config.Options) *ClientLimits {
+	l := &ClientLimits{}
+	l.Set(o)
+	return l
+}
+
+// Set installs the limits of o.
+func (l *ClientLimits) Set(o *config.Options) {
+	l.v.Store(&protocol.Limits{MaxControlLine: int(o.MaxControlLine), MaxPayload: int(o.MaxPayload)})
+}
+
+func (l *ClientLimits) load() *protocol.Limits { return l.v.Load() }
 
 // NewServerTLS prepares a listener's TLS from its configuration (nil: none).
 // allowPlain is allow_non_tls.
@@ -62,7 +87,7 @@ func NewServerTLS(t *config.TLSOpts, allowPlain bool) (*serverTLS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &serverTLS{cfg: cfg, timeout: t.Timeout, first: t.HandshakeFirst, optional: allowPlain}, nil
+	return &serverTLS{cfg: cfg, timeout: t.Timeout, first: t.HandshakeFirst, fallback: t.FallbackDelay, optional: allowPlain}, nil
 }
 
 // Totals are server-wide counters (/varz) not tied to a live connection.

@@ -3,7 +3,9 @@ package conn
 import (
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -58,6 +60,15 @@ type LeafRemote struct {
 	// Creds are the credentials to send (from the URL, or saved from the
 	// configured URLs for a discovered one).
 	Creds *url.Userinfo
+	// TLSName is the remote's first hostname that is not an IP: TLS to a
+	// URL whose host is an IP checks the hub's certificate against it.
+	TLSName string
+}
+
+// LeafReady tells a remote actor that the hub accepted its connection: the
+// handshake is done and the account announced its interest.
+type LeafReady struct {
+	State *State
 }
 
 // DiscoveredURLs tells a remote actor the hub's leafnode URLs (INFO
@@ -169,6 +180,12 @@ func (l *leaf) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *actor.Started:
 		l.start(c)
+	case *actor.Terminated:
+		// Our remote stopped (removed by a reload, or shutdown) before it
+		// learned of this connection: the connection goes with it.
+		if l.remote != nil && m.Who.Equal(l.remote.PID) {
+			c.Stop(c.Self())
+		}
 	case *inbound:
 		<-m.io.credits
 		if m.io != l.io {
@@ -202,6 +219,7 @@ func (l *leaf) Receive(c actor.Context) {
 	case *actor.Stopping:
 		l.authTimer.stop()
 		l.infoTimer.stop()
+		l.st.keepSubs(l.subList())
 		l.shutdown()
 		l.log.Info("leafnode connection closed", append(l.closeFields(), zap.String("remote_name", l.name))...)
 	}
@@ -217,6 +235,7 @@ func (l *leaf) start(c actor.Context) {
 		l.comp = newCompression(opts.LeafNode.Compression)
 	} else {
 		l.comp = newCompression(l.remote.Opts.Compression)
+		c.Watch(l.remote.PID)
 	}
 	if l.remote == nil {
 		l.state = leafWaitConnect
@@ -252,7 +271,7 @@ func (l *leaf) start(c actor.Context) {
 			}
 			r.wsDial, l.tlsDone, r.holdReady = d, true, true
 		} else if t := l.remote.Opts.TLS; t != nil && t.HandshakeFirst {
-			cfg, err := ClientTLS(t, l.remote.URL.Hostname())
+			cfg, err := ClientTLS(t, l.tlsHost())
 			if err != nil {
 				l.log.Error("remote TLS configuration", zap.Error(err))
 				l.close(c, TLSHandshakeError)
@@ -278,7 +297,7 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 	}
 	var ci protocol.ConnectInfo
 	if err := json.Unmarshal(raw, &ci); err != nil {
-		l.close(c, ParseError)
+		l.close(c, ProtocolViolation)
 		return fail
 	}
 	l.authTimer.stop()
@@ -332,11 +351,12 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 	sys := ref.Route.Name == l.env.SystemAccount
 	l.system = sys
 	l.denyPub = ci.DenyPub
-	l.perms = newLeafPerms(id.Perms, ci.DenyPub, sys, l.hubRole)
+	l.perms = newLeafPerms(id.Perms, ci.DenyPub, sys, true, l.hubRole)
 	l.readerPerms.Store(l.perms)
 	l.setLeaf(ref)
 	armExpiry(c, &l.authTimer, id)
-	l.st.meta.Store(&Meta{Name: ci.Name, Version: ci.Version, User: id.User, Account: ref.Route.Name})
+	l.st.meta.Store(&Meta{Name: ci.Name, Version: ci.Version, User: id.User, Account: ref.Route.Name,
+		JWT: id.JWT, IssuerKey: id.IssuerKey, NameTag: id.NameTag, Tags: id.Tags, TLS: l.tlsInfo()})
 
 	info := l.env.LeafInfo
 	info.ClientID = l.st.CID
@@ -405,6 +425,7 @@ func (l *leaf) joined(c actor.Context, m *account.JoinLeafResult) {
 	if l.remote != nil {
 		l.log.Info("leafnode connection established", zap.String("remote_name", l.name),
 			zap.String("url", redactURL(l.remote.URL)))
+		c.Send(l.remote.PID, &LeafReady{State: l.st})
 	}
 }
 
@@ -444,7 +465,7 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 	}
 	var si protocol.ServerInfo
 	if err := json.Unmarshal(raw, &si); err != nil {
-		l.close(c, ParseError)
+		l.close(c, ProtocolViolation)
 		return fail
 	}
 	switch l.state {
@@ -463,6 +484,7 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 		tlsCfg, tlsTime, err := l.remoteTLS(&si)
 		if err != nil {
 			l.log.Error("remote TLS configuration", zap.Error(err))
+			l.st.peerErr.Store(ptr(err.Error()))
 			l.close(c, TLSHandshakeError)
 			return fail
 		}
@@ -534,7 +556,7 @@ func (l *leaf) firstInfo(c actor.Context, si *protocol.ServerInfo) *leafVerdict 
 	l.cluster = si.Cluster
 	l.headers = si.Headers
 	l.hubRole = l.remote.Opts.Hub
-	l.isolated = l.remote.Opts.Isolate
+	l.isolated = l.env.Opts.LeafNode.Isolate || l.remote.Opts.Isolate
 	ref := l.env.Accounts[l.remote.Opts.LocalAccount]
 	if ref == nil {
 		l.log.Error("remote's local account does not exist", zap.String("account", l.remote.Opts.LocalAccount))
@@ -542,7 +564,7 @@ func (l *leaf) firstInfo(c actor.Context, si *protocol.ServerInfo) *leafVerdict 
 		return fail
 	}
 	l.system = ref.Route.Name == l.env.SystemAccount
-	l.perms = newLeafPerms(spokePerms(si, l.remote.Opts), nil, l.system, l.hubRole)
+	l.perms = newLeafPerms(spokePerms(si, l.remote.Opts), nil, l.system, false, l.hubRole)
 	l.readerPerms.Store(l.perms)
 	l.setLeaf(ref)
 	l.learnURLs(c, si)
@@ -564,14 +586,24 @@ func (l *leaf) firstInfo(c actor.Context, si *protocol.ServerInfo) *leafVerdict 
 	return verdict
 }
 
+// errTLSMismatch is nats-server's refusal of a proxied remote without a tls
+// block whose hub requires TLS.
+var errTLSMismatch = errors.New("TLS configuration mismatch: Hub requires TLS but leafnode remote is not configured for TLS. " +
+	"When using a proxy, ensure TLS leafnode configuration matches the Hub requirements.")
+
 // remoteTLS is the TLS to start after the hub's INFO: when the remote has a
 // tls block or the hub requires TLS, unless the handshake came first.
+// Through a proxy, a hub that requires TLS needs a tls block, as in
+// nats-server.
 func (l *leaf) remoteTLS(si *protocol.ServerInfo) (*tls.Config, time.Duration, error) {
 	t := l.remote.Opts.TLS
 	if l.tlsDone || (t == nil && !si.TLSRequired) {
 		return nil, 0, nil
 	}
-	cfg, err := ClientTLS(t, l.remote.URL.Hostname())
+	if t == nil && l.remote.Opts.Proxy != nil {
+		return nil, 0, errTLSMismatch
+	}
+	cfg, err := ClientTLS(t, l.tlsHost())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -606,7 +638,7 @@ func (l *leaf) acceptCompression(c actor.Context, si *protocol.ServerInfo) *leaf
 
 // setPerms applies the permissions a hub's INFO carries (solicit side).
 func (l *leaf) setPerms(c actor.Context, si *protocol.ServerInfo) {
-	l.applyPerms(newLeafPerms(spokePerms(si, l.remote.Opts), nil, l.system, l.hubRole))
+	l.applyPerms(newLeafPerms(spokePerms(si, l.remote.Opts), nil, l.system, false, l.hubRole))
 }
 
 // applyPerms installs new permissions for the reader, the data path and
@@ -629,7 +661,7 @@ func (l *leaf) reconfigure(c actor.Context, env *Env) {
 	if !l.stillAuthorized(c, env, id, ok) {
 		return
 	}
-	l.applyPerms(newLeafPerms(id.Perms, l.denyPub, l.system, l.hubRole))
+	l.applyPerms(newLeafPerms(id.Perms, l.denyPub, l.system, true, l.hubRole))
 	if l.state == leafReady {
 		c.Send(l.acc.PID, &account.SetAnnounce{Member: c.Self(), Announce: l.perms.announce})
 	}
@@ -825,6 +857,17 @@ func redactURL(u *url.URL) string {
 	return u.Redacted()
 }
 
+// tlsHost is the name the hub's certificate is checked against (and sent
+// as SNI): the dialled host, or for an IP the remote's saved hostname, as
+// nats-server.
+func (l *leaf) tlsHost() string {
+	h := l.remote.URL.Hostname()
+	if l.remote.TLSName != "" && net.ParseIP(h) != nil {
+		return l.remote.TLSName
+	}
+	return h
+}
+
 // connType is the connection type users' allowed_connection_types name.
 func (l *leaf) connType() string {
 	if l.stream.ws.Load() != nil {
@@ -841,7 +884,7 @@ func (l *leaf) wsDial() (*wsDial, error) {
 	d := &wsDial{url: l.remote.URL, timeout: o.FirstInfoTimeout,
 		opts: protocol.WSDialOptions{Compression: o.WSCompression, NoMasking: o.WSNoMasking}}
 	if o.TLS != nil || strings.EqualFold(l.remote.URL.Scheme, "wss") {
-		cfg, err := ClientTLS(o.TLS, l.remote.URL.Hostname())
+		cfg, err := ClientTLS(o.TLS, l.tlsHost())
 		if err != nil {
 			return nil, err
 		}

@@ -16,7 +16,11 @@ type leafPerms struct {
 	user    *auth.Perms // nil: no limits
 	denyPub []string    // CONNECT deny_pub (accept side)
 	js      []string    // JetStream denies, both directions
-	hubRole bool
+	// accepted: user is the bound user's permissions, read in reverse (the
+	// user describes the leaf as our client), whatever the role. Else user
+	// is what the hub lets us do (its INFO import and export).
+	accepted bool
+	hubRole  bool
 }
 
 // jsDenies are the subjects a server without JetStream denies on its leaf
@@ -30,16 +34,16 @@ var (
 // Prefixes whose inbound messages bypass the acceptance check.
 var leafAcceptBypass = []string{"_R_.", "$JS.ACK.", "_GR_.", "$GR."}
 
-// newLeafPerms builds a connection's permissions. On a hub-role connection
-// user is the bound user's permissions, read in reverse (the user describes
-// the leaf as our client); on a spoke-role connection user describes what
-// the hub lets us do (its INFO import and export).
-func newLeafPerms(user *auth.Perms, denyPub []string, system, hubRole bool) *leafPerms {
+// newLeafPerms builds a connection's permissions: on an accepted connection
+// user is the bound user's, on a solicited one what the hub's INFO allows
+// (with our deny_imports and deny_exports). The role only decides how an
+// inbound message is checked and what a violation does.
+func newLeafPerms(user *auth.Perms, denyPub []string, system, accepted, hubRole bool) *leafPerms {
 	js := jsDenies
 	if system {
 		js = sysJSDenies
 	}
-	return &leafPerms{user: user, denyPub: denyPub, js: js, hubRole: hubRole}
+	return &leafPerms{user: user, denyPub: denyPub, js: js, accepted: accepted, hubRole: hubRole}
 }
 
 func matchAny(patterns []string, subject string) bool {
@@ -56,7 +60,7 @@ func (p *leafPerms) deliver(subject string) bool {
 	if matchAny(p.js, subject) || matchAny(p.denyPub, subject) {
 		return false
 	}
-	if p.hubRole {
+	if p.accepted {
 		return p.user.CanSubscribe(subject, "")
 	}
 	return p.user.CanPublish(subject)
@@ -67,23 +71,34 @@ func (p *leafPerms) announce(subject string) bool {
 	if matchAny(p.js, subject) {
 		return false
 	}
-	if p.hubRole {
+	if p.accepted {
 		return p.user.CanAnnounce(subject)
 	}
 	return p.user.CanSubscribe(subject, "")
 }
 
-// accept: may a message from the peer on subject be delivered here.
+// accept: may a message from the peer on subject be delivered here. As
+// nats-server: a hub-role connection checks the publish permission as
+// configured (the user's, or the hub's export); a spoke-role one what we
+// may receive (the reversed user's publish, or the hub's import) and the
+// JetStream denies.
 func (p *leafPerms) accept(subject []byte) bool {
+	s := string(subject)
 	for _, b := range leafAcceptBypass {
-		if strings.HasPrefix(string(subject), b) {
+		if strings.HasPrefix(s, b) {
 			return true
 		}
 	}
 	if p.hubRole {
-		return p.user.CanPublish(string(subject))
+		return p.user.CanPublish(s)
 	}
-	return p.user.CanSubscribe(string(subject), "")
+	if s != "" && s[0] == '$' && matchAny(p.js, s) { // every JetStream deny starts with $
+		return false
+	}
+	if p.accepted {
+		return p.user.CanPublish(s)
+	}
+	return p.user.CanSubscribe(s, "")
 }
 
 // spokePerms are a soliciting connection's permissions (spec 12.2): publish

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -22,17 +23,24 @@ type leafReader struct {
 	accepted bool // accept side
 	bound    bool
 	comp     *compression // set once S2 is on (s2_auto follows the RTT)
+	// permDelay is the wait a soliciting side asks its remote for after a
+	// publish permission violation (0 on the accept side).
+	permDelay time.Duration
 }
 
 func newLeafReader(l *leaf, root *actor.RootContext, self *actor.PID) *leafReader {
 	opts := l.env.Opts
-	return &leafReader{
+	r := &leafReader{
 		readerCore: newReaderCore(&l.base, root, self, protocol.LeafMode, protocol.Limits{
 			MaxControlLine: int(opts.MaxControlLine) * protocol.LeafControlLineFactor,
 			MaxPayload:     int(opts.MaxPayload)}),
 		accepted: l.remote == nil,
 		perms:    &l.readerPerms,
 	}
+	if l.remote != nil {
+		r.permDelay = l.env.LeafDelays.PermViolation
+	}
+	return r
 }
 
 // verdict waits for the actor's answer to a handshake step.
@@ -123,6 +131,11 @@ func (r *leafReader) LMsg(subject, reply []byte, queues [][]byte, hdrLen int, ms
 	}
 	if p := r.perms.Load(); p != nil && !p.accept(subject) {
 		if r.hubRole {
+			// As for an LS+ outside the permissions: a soliciting side
+			// waits before it dials again.
+			if r.permDelay > 0 {
+				r.st.connectDelay.Store(int64(r.permDelay))
+			}
 			r.sendErr(protocol.PermPubText(string(subject)))
 			return errLeafPermission
 		}

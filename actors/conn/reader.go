@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +46,11 @@ type readerCore struct {
 	pub    *route.Publisher
 
 	maxPayload int // also bounds a WebSocket peer's compressed messages
+
+	// live are the limits a reload may change (client readers only, nil
+	// for leafs); limits are the ones the parser has.
+	live   *ClientLimits
+	limits *protocol.Limits
 
 	barrier chan struct{} // closed when the last control operation is in effect
 	pending []any         // control operations not handed over yet
@@ -105,9 +109,11 @@ type reader struct {
 
 func newReader(a *client, root *actor.RootContext, self *actor.PID) *reader {
 	opts := a.env.Opts
-	return &reader{readerCore: newReaderCore(&a.base, root, self, protocol.ClientMode, protocol.Limits{
+	r := &reader{readerCore: newReaderCore(&a.base, root, self, protocol.ClientMode, protocol.Limits{
 		MaxControlLine: int(opts.MaxControlLine), MaxPayload: int(opts.MaxPayload)}),
 		perms: &a.perms, gatewayReplies: len(opts.LeafNode.Remotes) > 0}
+	r.live = a.env.ClientLimits
+	return r
 }
 
 // run reads until the socket fails or a handler error stops parsing; h is
@@ -133,6 +139,7 @@ func (r *readerCore) run(h protocol.Handler) {
 		n, err := r.src.Read(buf)
 		if n > 0 {
 			r.st.lastActivity.Store(time.Now().UnixNano())
+			r.takeLimits()
 			perr := r.parser.Parse(buf[:n], h)
 			if perr == nil && !r.handOver() {
 				perr = errStop
@@ -161,7 +168,7 @@ func (r *readerCore) run(h protocol.Handler) {
 				r.done(ClientClosed, "")
 				return
 			}
-			if r.src != r.stream.conn && !errors.Is(err, net.ErrClosed) {
+			if r.src != r.stream.conn && s2DecodeError(err) {
 				err = fmt.Errorf("compressed (S2) stream does not decode: %w", err)
 			}
 			r.readFailed(err)
@@ -178,8 +185,10 @@ func (r *readerCore) setUp() error {
 		if err != nil {
 			return err
 		}
-		if queue {
-			r.ep.Out.QueueRaw(r.info)
+		if queue != nil {
+			// The INFO still to send: the handshake came first.
+			r.stream.tlsFirst = true
+			r.ep.Out.QueueRaw(queue)
 		}
 	case r.clientTLS != nil:
 		if err := r.stream.upgrade(r.clientTLS, false, r.tlsTime); err != nil {
@@ -199,6 +208,18 @@ func (r *readerCore) setUp() error {
 		r.stream.markReady()
 	}
 	return nil
+}
+
+// takeLimits gives the parser the limits a reload set, if they changed:
+// one atomic load per read.
+func (r *readerCore) takeLimits() {
+	if r.live == nil {
+		return
+	}
+	if l := r.live.load(); l != r.limits {
+		r.limits = l
+		r.parser.SetLimits(*l)
+	}
 }
 
 // clearFirstRead lifts the deadline of the first read.
@@ -234,10 +255,8 @@ func (r *readerCore) failed(err error) {
 		return
 	}
 	text, _ := protocol.ErrText(err)
-	reason := ProtocolViolation
+	reason := ProtocolViolation // an unknown operation too, as nats-server
 	switch {
-	case errors.Is(err, protocol.ErrUnknownOp):
-		reason = ParseError
 	case errors.Is(err, protocol.ErrMaxPayload):
 		reason = MaxPayloadExceeded
 	case errors.Is(err, protocol.ErrMaxControlLine):
@@ -484,3 +503,10 @@ func (r *reader) LSub(_, _ []byte, _ int) error                       { return p
 func (r *reader) LUnsub(_, _ []byte) error                            { return protocol.ErrUnknownOp }
 func (r *reader) LMsg(_, _ []byte, _ [][]byte, _ int, _ []byte) error { return protocol.ErrUnknownOp }
 func (r *reader) OK() error                                           { return protocol.ErrUnknownOp }
+
+// s2DecodeError tells the decompressor's own errors from the socket's (a
+// TLS alert, a reset) that reach the reader through it.
+func s2DecodeError(err error) bool {
+	return errors.Is(err, s2.ErrCorrupt) || errors.Is(err, s2.ErrCRC) ||
+		errors.Is(err, s2.ErrTooLarge) || errors.Is(err, s2.ErrUnsupported)
+}

@@ -88,6 +88,12 @@ func (r CloseReason) String() string {
 type Meta struct {
 	Name, Lang, Version string
 	User, Account       string
+	// From the user JWT in operator mode: the JWT (empty for a bearer
+	// token), its issuer, its name and tags. IssuerKey is also the account
+	// of a configured nkey user, as nats-server reports it.
+	JWT, IssuerKey, NameTag string
+	Tags                    []string
+	TLS                     *TLSInfo // nil without TLS
 }
 
 // State is the monitoring view of one connection. The connection's actor
@@ -97,6 +103,9 @@ type State struct {
 	Kind   route.Kind
 	Start  time.Time
 	Remote netip.AddrPort
+	WS     bool // a client of the websocket port
+
+	closedSubs atomic.Pointer[[]SubInfo] // the subscriptions when it closed
 
 	ep           atomic.Pointer[route.Endpoint] // set by the actor when it starts
 	lastActivity atomic.Int64                   // unix nanos, written by the reader
@@ -178,7 +187,10 @@ func (s *State) PID() *actor.PID { return s.pid }
 type SubjectsRequest struct{}
 
 // Subjects answers SubjectsRequest.
-type Subjects struct{ List []string }
+type Subjects struct {
+	List []string
+	Subs []SubInfo // the same subscriptions in detail
+}
 
 // Reason is why the connection closed (ReasonNone while open).
 func (s *State) Reason() CloseReason { return CloseReason(s.reason.Load()) }

@@ -1,12 +1,18 @@
 package conn
 
 import (
+	"bytes"
 	"crypto/tls"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/leafhub/leafhub/protocol"
 )
 
 // stream is a connection's byte stream as reader and writer use it: the
@@ -23,6 +29,9 @@ type stream struct {
 	// ws is the WebSocket over the socket, once there is one (accepted on
 	// the websocket port, or upgraded by a soliciting leaf's reader).
 	ws atomic.Pointer[wsConn]
+	// tlsFirst: the TLS handshake came before the INFO (set by the reader
+	// before ready).
+	tlsFirst bool
 }
 
 func newStream(c net.Conn) *stream {
@@ -92,42 +101,99 @@ const tlsRecordType = 0x16
 
 // serverTLS is how an accepting connection sets up TLS.
 type serverTLS struct {
-	cfg      *tls.Config
-	timeout  time.Duration
-	first    bool // handshake_first: TLS before the INFO
+	cfg     *tls.Config
+	timeout time.Duration
+	first   bool // handshake_first: TLS before the INFO
+	// fallback is handshake_first's fallback delay ("auto" or a duration):
+	// a peer that sends nothing within it gets the INFO in clear and goes
+	// on as without handshake_first. Zero: no fallback.
+	fallback time.Duration
 	optional bool // allow_non_tls: plain clients too
 }
 
-// acceptTLS settles an accepted connection's stream: the INFO goes out in
-// clear, then the server handshake (or the handshake first, then the INFO
-// through the queue); with allow_non_tls a client that does not start TLS
-// stays in clear. info is the INFO line; it reports whether the INFO still
-// has to be queued.
-func (s *stream) acceptTLS(t *serverTLS, info []byte) (queueInfo bool, err error) {
-	if !t.first {
+// acceptTLS settles an accepted connection's stream, as nats-server does:
+// the INFO in clear, then the server handshake; or, with handshake_first,
+// the handshake and then the INFO through the queue. With a fallback delay
+// the handshake comes first only if the peer starts talking within it.
+// With allow_non_tls (and no TLS first) a client that does not start TLS
+// stays in clear. info is the INFO line; acceptTLS returns the INFO still to
+// be queued, or nil.
+func (s *stream) acceptTLS(t *serverTLS, info []byte) (queue []byte, err error) {
+	first := t.first
+	if first && t.fallback > 0 {
+		// Only a TLS-first peer talks before the INFO. Whatever it sent
+		// goes to the handshake, which judges it.
+		_, got, err := s.peek(t.fallback)
+		if !got && !isTimeout(err) {
+			return nil, fmt.Errorf("read before INFO: %w", err)
+		}
+		first = got
+	}
+	if !first {
 		_ = s.raw.SetWriteDeadline(time.Now().Add(t.timeout))
 		if _, err := s.raw.Write(info); err != nil {
-			return false, fmt.Errorf("write INFO: %w", err)
+			return nil, fmt.Errorf("write INFO: %w", err)
 		}
 		_ = s.raw.SetWriteDeadline(time.Time{})
-	}
-	if t.optional {
-		var b [1]byte
-		_ = s.raw.SetReadDeadline(time.Now().Add(t.timeout))
-		n, err := s.raw.Read(b[:])
-		_ = s.raw.SetReadDeadline(time.Time{})
-		if err != nil {
-			return false, fmt.Errorf("read the first byte: %w", err)
+		if t.optional {
+			b, got, err := s.peek(t.timeout)
+			if !got {
+				return nil, fmt.Errorf("read the first byte: %w", err)
+			}
+			if b != tlsRecordType {
+				s.conn = s.raw
+				return nil, nil
+			}
 		}
-		pc := &prefixConn{Conn: s.raw, pre: append([]byte(nil), b[:n]...)}
-		if b[0] != tlsRecordType {
-			s.conn = pc
-			return t.first, nil
-		}
-		s.raw = pc
 	}
 	if err := s.upgrade(t.cfg, true, t.timeout); err != nil {
-		return false, err
+		return nil, err
 	}
-	return t.first, nil
+	if !first {
+		return nil, nil
+	}
+	if t.optional {
+		// nats-server's INFO after a TLS-first handshake requires TLS,
+		// allow_non_tls or not.
+		info = requireTLS(info)
+	}
+	return info, nil
+}
+
+// peek reads the peer's first byte within d and keeps it for the next
+// read (the socket becomes a prefixConn). got reports whether there was
+// one; if not, err says why.
+func (s *stream) peek(d time.Duration) (b byte, got bool, err error) {
+	var buf [1]byte
+	_ = s.raw.SetReadDeadline(time.Now().Add(d))
+	n, err := s.raw.Read(buf[:])
+	_ = s.raw.SetReadDeadline(time.Time{})
+	if n == 0 {
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return 0, false, err
+	}
+	s.raw = &prefixConn{Conn: s.raw, pre: buf[:1]}
+	return buf[0], true, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// requireTLS returns the INFO line info with tls_required set.
+func requireTLS(info []byte) []byte {
+	var si protocol.ServerInfo
+	body := bytes.TrimSuffix(bytes.TrimPrefix(info, []byte("INFO ")), []byte("\r\n"))
+	if err := json.Unmarshal(body, &si); err != nil {
+		return info
+	}
+	si.TLSRequired = true
+	out, err := protocol.AppendInfo(nil, &si)
+	if err != nil {
+		return info
+	}
+	return out
 }

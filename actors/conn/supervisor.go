@@ -67,19 +67,34 @@ type Supervisor struct {
 	nextCID     uint64
 	open        map[string]*State // by PID id
 	pids        map[uint64]*actor.PID
-	clients     int
-	closed      []*State // ring, oldest first once full
+	clients     int             // client connections within max_connections
+	refused     map[string]bool // by PID id: clients told max_connections is exceeded, closing
+	closed      []*State        // ring, oldest first once full
 	closedN     int
 }
 
 // SupervisorProps returns the props of the connections supervisor; its
 // connection actors get mailboxes from mailbox.
 func SupervisorProps(env *Env, mailbox, leafMailbox actor.MailboxProducer) *actor.Props {
-	stop := func(reason any) actor.Directive { return actor.StopDirective }
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &Supervisor{env: env, mailbox: mailbox, leafMailbox: leafMailbox, log: env.Log,
-			open: make(map[string]*State), pids: make(map[uint64]*actor.PID)}
-	}, actor.WithSupervisor(actor.NewOneForOneStrategy(0, time.Minute, stop)))
+			open: make(map[string]*State), pids: make(map[uint64]*actor.PID), refused: make(map[string]bool)}
+	})
+}
+
+// HandleFailure is the supervisor's strategy for its connection actors (it
+// runs in the supervisor's context): one that panicked is stopped, with
+// "Internal Error" as its close reason, so /connz and a remote's status do
+// not read as a server shutdown.
+func (s *Supervisor) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason, _ any) {
+	if st := s.open[child.Id]; st != nil {
+		st.setReason(InternalFault)
+		s.log.Error("connection actor failed; closing its connection", zap.Uint64("cid", st.CID), zap.Any("panic", reason))
+	}
+	// As protoactor's own strategies do: the actor metrics count failures
+	// and their directives from this event.
+	sys.EventStream.Publish(&actor.SupervisorEvent{Child: child, Reason: reason, Directive: actor.StopDirective})
+	sup.StopChildren(child)
 }
 
 // Receive handles one message.
@@ -105,7 +120,9 @@ func (s *Supervisor) Receive(c actor.Context) {
 		}
 		delete(s.open, m.Who.Id)
 		delete(s.pids, st.CID)
-		if st.Kind == route.KindClient {
+		if s.refused[m.Who.Id] {
+			delete(s.refused, m.Who.Id)
+		} else if st.Kind == route.KindClient {
 			s.clients--
 		}
 		s.env.Totals.add(st)
@@ -117,10 +134,14 @@ func (s *Supervisor) Receive(c actor.Context) {
 		}
 		s.remember(st)
 	case *Reconfigure:
-		// New connections get the new configuration; existing ones apply it.
+		// New connections get the new configuration; existing ones apply it,
+		// after the clients above a lowered max_connections were closed.
 		s.env = m.Env
+		s.enforceMaxConn(c)
 		for _, pid := range s.pids {
-			c.Send(pid, m)
+			if !s.refused[pid.Id] {
+				c.Send(pid, m)
+			}
 		}
 	case *ListRequest:
 		l := &List{Open: make([]*State, 0, len(s.open))}
@@ -149,15 +170,47 @@ func (s *Supervisor) accept(c actor.Context, nc net.Conn) {
 	pid, _ := s.spawn(c, nc, route.KindClient, "client", s.mailbox, func(b base) actor.Actor {
 		return &client{base: b, overflow: overflow}
 	})
-	if pid != nil {
-		s.clients++
-		s.env.Totals.TotalConnections.Add(1) // clients only, as nats-server
+	if pid == nil {
+		return
 	}
+	if overflow {
+		s.refused[pid.Id] = true // not counted, as nats-server never admits it
+	} else {
+		s.clients++
+	}
+	s.env.Totals.TotalConnections.Add(1) // clients only, as nats-server
+}
+
+// enforceMaxConn closes clients until at most max_connections remain, as
+// nats-server's reload does: leaf connections are not counted, and the
+// clients to close are picked at random (map order); each gets
+// "-ERR 'maximum connections exceeded'".
+func (s *Supervisor) enforceMaxConn(c actor.Context) {
+	excess := s.clients - max(s.env.Opts.MaxConn, 0)
+	if excess <= 0 {
+		return
+	}
+	closed := 0
+	for id, st := range s.open {
+		if closed == excess {
+			break
+		}
+		if st.Kind != route.KindClient || s.refused[id] {
+			continue
+		}
+		c.Send(st.pid, &maxConnExceeded{})
+		s.refused[id] = true
+		s.clients--
+		closed++
+	}
+	s.log.Info("closed connections to fall within max_connections", zap.Int("closed", closed),
+		zap.Int("max_connections", s.env.Opts.MaxConn))
 }
 
 func (s *Supervisor) newState(nc net.Conn, kind route.Kind) *State {
 	s.nextCID++
 	st := &State{CID: s.nextCID, Kind: kind, Start: time.Now()}
+	_, st.WS = nc.(*wsConn)
 	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
 		st.Remote = ap
 	}

@@ -66,6 +66,11 @@ type Server struct {
 	id    string
 	name  string
 	start time.Time
+	// loadTime is when the configuration in effect was loaded: at Start,
+	// then at each successful Reload (guarded by mu).
+	loadTime time.Time
+	// wsCertNotAfter is when the websocket port's certificate expires.
+	wsCertNotAfter time.Time
 
 	sys       *actor.ActorSystem
 	reg       *obs.Registry
@@ -160,6 +165,7 @@ func (s *Server) Actors() *obs.Registry { return s.reg }
 // started so far is shut down again.
 func (s *Server) Start() (err error) {
 	s.start = time.Now()
+	s.loadTime = s.start
 	defer func() {
 		if err != nil {
 			_ = s.Shutdown(context.Background())
@@ -342,6 +348,7 @@ func (s *Server) newEnv() *conn.Env {
 		Opts: s.opts, Auth: a, Accounts: maps.Clone(s.accounts), SystemAccount: sysAcc, Info: info,
 		Log: s.log, Totals: &conn.Totals{}, FinalFlush: finalFlush,
 		LeafInfo: leafInfo, ClusterName: cluster, LeafDelays: s.delays,
+		ClientLimits: conn.NewClientLimits(s.opts),
 	}
 }
 
@@ -431,7 +438,7 @@ func (s *Server) current() (*config.Options, *conn.Env) {
 // Healthz reports whether every listener is up.
 func (s *Server) Healthz() error {
 	if !s.healthy.Load() {
-		return errors.New("server is not accepting connections")
+		return s.notReady()
 	}
 	return nil
 }

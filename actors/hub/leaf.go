@@ -113,7 +113,8 @@ type remotez struct {
 func (z *remotez) Metrics() []monitor.RemoteMetric {
 	out := make([]monitor.RemoteMetric, len(z.Remotes))
 	for i, r := range z.Remotes {
-		out[i] = monitor.RemoteMetric{Index: r.Index, LocalAccount: r.LocalAccount, State: r.State, Attempts: r.Attempts}
+		out[i] = monitor.RemoteMetric{Index: r.Index, LocalAccount: r.LocalAccount, State: r.State, Attempts: r.Attempts,
+			Connects: r.Connects}
 	}
 	return out
 }
@@ -226,6 +227,7 @@ func (s *Server) startWebsocketListener() error {
 			return fmt.Errorf("websocket TLS: %w", err)
 		}
 		l, scheme = tls.NewListener(l, cfg), "wss"
+		s.wsCertNotAfter = conn.CertNotAfter(cfg)
 	}
 	s.wsLn = l
 	s.env.WSPort = l.Addr().(*net.TCPAddr).Port

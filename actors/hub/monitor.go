@@ -1,6 +1,10 @@
 package hub
 
 import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -32,7 +36,9 @@ func (s *Server) Varz() *monitor.Varz {
 		TLSRequired: env.Info.TLSRequired, TLSVerify: env.Info.TLSVerify,
 		TLSTimeout: tlsTimeout(o.TLS), WriteDeadline: o.WriteDeadline,
 		Start: s.start, Now: now, Uptime: uptime(now.Sub(s.start)),
-		Cores: runtime.NumCPU(), MaxProcs: runtime.GOMAXPROCS(0), ConfigLoadTime: s.start,
+		Cores: runtime.NumCPU(), MaxProcs: runtime.GOMAXPROCS(0),
+		ConfigLoadTime: s.configLoadTime().UTC(), ConfigDigest: o.ConfigDigest,
+		TLSCertNotAfter:      env.ClientTLS.CertNotAfter(),
 		SystemAccount:        env.SystemAccount,
 		LeafNode:             s.leafVarz(o),
 		SlowConsumersStats:   &monitor.SlowConsumersStats{},
@@ -41,11 +47,12 @@ func (s *Server) Varz() *monitor.Varz {
 	if w := &o.Websocket; w.Enabled() {
 		v.Websocket = &monitor.WebsocketVarz{Host: w.Host, Port: w.Port, HandshakeTimeout: w.HandshakeTimeout,
 			NoTLS: w.NoTLS, TLSMap: w.TLS != nil && w.TLS.Map, SameOrigin: w.SameOrigin,
-			AllowedOrigins: w.AllowedOrigins, Compression: w.Compression}
+			AllowedOrigins: w.AllowedOrigins, Compression: w.Compression, TLSCertNotAfter: s.wsCertNotAfter}
 		if a := s.WebsocketAddr(); a != nil {
 			v.Websocket.Port = a.Port
 		}
 	}
+	v.LeafNode.TLSCertNotAfter = env.LeafTLS.CertNotAfter()
 	for _, op := range o.Operators {
 		v.TrustedOperatorsJWT = append(v.TrustedOperatorsJWT, op.JWT)
 		v.TrustedOperatorsClaim = append(v.TrustedOperatorsClaim, op.Claims)
@@ -91,6 +98,26 @@ func (s *Server) Varz() *monitor.Varz {
 	return v
 }
 
+// configLoadTime is when the configuration in effect was loaded.
+func (s *Server) configLoadTime() time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.loadTime
+}
+
+// subInfos asks a connection's actor for its subscriptions (nil when it is
+// gone or does not answer in time).
+func (s *Server) subInfos(st *conn.State) []conn.SubInfo {
+	if st.PID() == nil || !st.Stop().IsZero() {
+		return nil
+	}
+	res, err := s.sys.Root.RequestFuture(st.PID(), &conn.SubjectsRequest{}, askTimeout).Result()
+	if err != nil {
+		return nil
+	}
+	return res.(*conn.Subjects).Subs
+}
+
 // uptime formats a duration as nats-server does: 1y2d3h4m5s, largest unit first.
 func uptime(d time.Duration) string {
 	tsecs := int64(d / time.Second)
@@ -115,121 +142,296 @@ func uptime(d time.Duration) string {
 	return b.String()
 }
 
-// Connz reports /connz.
+// Connz reports /connz with nats-server's filters, order and paging. As
+// nats-server: total counts the connections in the state asked for (of the
+// account, with acc=), before the cid and user filters; an unknown account
+// gives an empty answer without a server id.
 func (s *Server) Connz(q monitor.ConnzOptions) (*monitor.Connz, error) {
-	l, err := s.connections()
-	if err != nil {
-		return nil, err
-	}
-	var states []*conn.State
 	switch q.State {
 	case "", "open":
-		states = l.Open
+		q.State = "open"
 	case "closed":
-		states = l.Closed
 	case "any", "all":
-		states = append(append(states, l.Open...), l.Closed...)
+		q.State = "any"
 	default:
-		return nil, fmt.Errorf("invalid connection state %q", q.State)
+		return nil, fmt.Errorf("Error decoding state for %s", q.State)
 	}
-	now := time.Now()
-	infos := make([]*monitor.ConnInfo, 0, len(states))
-	for _, st := range states {
-		if q.CID != 0 && st.CID != q.CID {
-			continue
-		}
-		if q.Account != "" && st.Meta().Account != q.Account {
-			continue
-		}
-		ci := connInfo(st, now, q.Username)
-		if q.Subscriptions {
-			ci.Subs = s.subjects(st)
-		}
-		infos = append(infos, ci)
+	by := q.Sort
+	if by == "" {
+		by = "cid"
 	}
-	if err := sortConns(infos, q.Sort); err != nil {
-		return nil, err
+	less, ok := connzOrder[by]
+	if !ok {
+		return nil, fmt.Errorf("invalid sorting option: %s", q.Sort)
+	}
+	if (by == "stop" || by == "reason") && q.State != "closed" {
+		return nil, fmt.Errorf("sort by %s only valid on closed connections", by)
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = monitor.DefaultConnzLimit
 	}
-	total := len(infos)
-	off := min(max(q.Offset, 0), total)
-	end := min(off+limit, total)
-	return &monitor.Connz{ID: s.id, Now: now, NumConns: end - off, Total: total, Offset: off, Limit: limit,
-		Conns: infos[off:end]}, nil
+	if q.CID > 0 {
+		limit = 1
+	}
+	now := time.Now().UTC()
+	z := &monitor.Connz{Now: now, Offset: max(q.Offset, 0), Limit: limit}
+	if q.Account != "" && s.accountRef(q.Account) == nil {
+		return z, nil
+	}
+	z.ID = s.id
+	l, err := s.connections()
+	if err != nil {
+		return nil, err
+	}
+	var open, closed []*conn.State
+	if q.State != "closed" {
+		for _, st := range l.Open {
+			if q.Account == "" || st.Meta().Account == q.Account {
+				open = append(open, st)
+			}
+		}
+	}
+	if q.State != "open" {
+		for _, st := range l.Closed {
+			// A closed connection of the global account has no account
+			// name to match, as in nats-server.
+			if q.Account == "" || closedAccount(st) == q.Account {
+				closed = append(closed, st)
+			}
+		}
+	}
+	z.Total = len(open) + len(closed)
+	userOK := func(st *conn.State) bool { return q.User == "" || st.Meta().User == q.User }
+	var picked []*conn.State
+	for _, st := range open {
+		if (q.CID == 0 || st.CID == q.CID) && userOK(st) {
+			picked = append(picked, st)
+		}
+	}
+	if q.CID == 0 || len(picked) == 0 {
+		for _, st := range closed {
+			if (q.CID == 0 || st.CID == q.CID) && userOK(st) {
+				picked = append(picked, st)
+			}
+		}
+	}
+	o, _ := s.current()
+	entries := make([]connzEntry, 0, len(picked))
+	for _, st := range picked {
+		entries = append(entries, s.connInfo(o, st, now, &q))
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].ci.Cid < entries[j].ci.Cid })
+	sort.SliceStable(entries, func(i, j int) bool { return less(&entries[i], &entries[j], now) })
+	off := min(z.Offset, len(entries))
+	end := off + min(limit, len(entries)-off)
+	z.Conns = make([]*monitor.ConnInfo, 0, end-off)
+	for _, e := range entries[off:end] {
+		z.Conns = append(z.Conns, e.ci)
+	}
+	z.NumConns = len(z.Conns)
+	return z, nil
 }
 
-func connInfo(st *conn.State, now time.Time, withAuth bool) *monitor.ConnInfo {
+// connzEntry is a connection to sort: its /connz entry and its RTT.
+type connzEntry struct {
+	ci  *monitor.ConnInfo
+	rtt time.Duration
+}
+
+// connzOrder holds nats-server's sort options: only cid (and start, the
+// same) and uptime, reason ascend; the others put the largest first.
+var connzOrder = map[string]func(a, b *connzEntry, now time.Time) bool{
+	"cid":        func(a, b *connzEntry, _ time.Time) bool { return a.ci.Cid < b.ci.Cid },
+	"start":      func(a, b *connzEntry, _ time.Time) bool { return a.ci.Cid < b.ci.Cid },
+	"subs":       func(a, b *connzEntry, _ time.Time) bool { return a.ci.NumSubs > b.ci.NumSubs },
+	"pending":    func(a, b *connzEntry, _ time.Time) bool { return a.ci.Pending > b.ci.Pending },
+	"msgs_to":    func(a, b *connzEntry, _ time.Time) bool { return a.ci.OutMsgs > b.ci.OutMsgs },
+	"msgs_from":  func(a, b *connzEntry, _ time.Time) bool { return a.ci.InMsgs > b.ci.InMsgs },
+	"bytes_to":   func(a, b *connzEntry, _ time.Time) bool { return a.ci.OutBytes > b.ci.OutBytes },
+	"bytes_from": func(a, b *connzEntry, _ time.Time) bool { return a.ci.InBytes > b.ci.InBytes },
+	"last":       func(a, b *connzEntry, _ time.Time) bool { return a.ci.LastActivity.After(b.ci.LastActivity) },
+	"idle":       func(a, b *connzEntry, _ time.Time) bool { return a.ci.LastActivity.Before(b.ci.LastActivity) },
+	"uptime":     func(a, b *connzEntry, now time.Time) bool { return connUptime(a.ci, now) < connUptime(b.ci, now) },
+	"stop":       func(a, b *connzEntry, _ time.Time) bool { return a.ci.Stop.After(*b.ci.Stop) },
+	"reason":     func(a, b *connzEntry, _ time.Time) bool { return a.ci.Reason < b.ci.Reason },
+	"rtt":        func(a, b *connzEntry, _ time.Time) bool { return a.rtt > b.rtt },
+}
+
+// connUptime is how long a connection lived: until now, or until it closed.
+func connUptime(ci *monitor.ConnInfo, now time.Time) time.Duration {
+	if ci.Stop != nil {
+		return ci.Stop.Sub(ci.Start)
+	}
+	return now.Sub(ci.Start)
+}
+
+// closedAccount is the account nats-server keeps for a closed connection:
+// none for the global account.
+func closedAccount(st *conn.State) string {
+	if a := st.Meta().Account; a != auth.GlobalAccount {
+		return a
+	}
+	return ""
+}
+
+// connInfo is a connection's /connz entry, filled as nats-server fills it:
+// an open connection shows its user, account, JWT and peer certificates
+// only with auth=1; a closed one always shows its JWT fields, with auth=1
+// also its user and account, never its peer certificates.
+func (s *Server) connInfo(o *config.Options, st *conn.State, now time.Time, q *monitor.ConnzOptions) connzEntry {
 	meta := st.Meta()
+	stop := st.Stop()
+	closed := !stop.IsZero()
 	ci := &monitor.ConnInfo{
-		Cid: st.CID, Kind: st.Kind.String(), Type: "nats", IP: st.Remote.Addr().String(), Port: int(st.Remote.Port()),
-		Start: st.Start, LastActivity: st.LastActivity(), Uptime: uptime(now.Sub(st.Start)),
-		Idle: uptime(now.Sub(st.LastActivity())), NumSubs: uint32(st.NumSubs()),
+		Cid: st.CID, Kind: st.Kind.String(), IP: st.Remote.Addr().String(), Port: int(st.Remote.Port()),
+		Start: st.Start, LastActivity: st.LastActivity(), NumSubs: uint32(st.NumSubs()),
 		Name: meta.Name, Lang: meta.Lang, Version: meta.Version,
 	}
-	if withAuth {
-		// As nats-server: only on request, and the global account unnamed.
-		ci.AuthorizedUser = meta.User
-		// An account without a JWT name tag is tagged by its name; closed
-		// connections of the global account carry none (as nats-server).
-		if st.Stop().IsZero() || meta.Account != auth.GlobalAccount {
-			ci.NameTag = meta.Account
-		}
-		if meta.Account != auth.GlobalAccount {
-			ci.Account = meta.Account
+	if st.Kind == route.KindClient {
+		ci.Type = "nats"
+		if st.WS {
+			ci.Type = "websocket"
 		}
 	}
-	if rtt := st.RTT(); rtt > 0 {
-		ci.RTT = rtt.String()
+	rtt := st.RTT()
+	ci.RTT = rttString(rtt)
+	end := now
+	if closed {
+		// Frozen when the connection closed.
+		end = stop
+		ci.Stop, ci.Reason = &stop, st.Reason().String()
 	}
+	ci.Uptime, ci.Idle = uptime(end.Sub(st.Start)), uptime(end.Sub(ci.LastActivity))
 	if ep := st.Endpoint(); ep != nil {
 		ci.InMsgs, ci.InBytes = ep.InMsgs.Load(), ep.InBytes.Load()
 		ci.OutMsgs, ci.OutBytes, ci.Pending = ep.Out.Stats()
 	}
-	if stop := st.Stop(); !stop.IsZero() {
-		ci.Stop = &stop
-		ci.Reason = st.Reason().String()
-		ci.Uptime = uptime(stop.Sub(st.Start))
+	if t := meta.TLS; t != nil {
+		ci.TLSVersion, ci.TLSCipher, ci.TLSFirst = tlsVersion(t.Version), tls.CipherSuiteName(t.CipherSuite), t.First
+		if q.Username && !closed {
+			ci.TLSPeerCerts = peerCerts(t.PeerCerts)
+		}
 	}
-	return ci
+	if closed || q.Username {
+		ci.JWT, ci.IssuerKey, ci.Tags = meta.JWT, meta.IssuerKey, meta.Tags
+	}
+	if closed {
+		// The user JWT's name; with auth=1 a named account's tag instead.
+		ci.NameTag = meta.NameTag
+	}
+	if q.Username {
+		ci.AuthorizedUser = meta.User
+		acc := meta.Account
+		if closed {
+			acc = closedAccount(st)
+		}
+		if acc != "" && acc != auth.GlobalAccount {
+			ci.Account = acc
+		}
+		if !closed || acc != "" {
+			ci.NameTag = accountNameTag(o, acc)
+		}
+	}
+	if q.Subscriptions || q.SubscriptionsDetail {
+		subs := st.ClosedSubs()
+		if !closed {
+			subs = s.subInfos(st)
+		}
+		if q.SubscriptionsDetail {
+			for _, sub := range subs {
+				d := monitor.SubDetail{Subject: sub.Subject, Queue: sub.Queue, Sid: subSID(sub), Msgs: sub.Msgs,
+					Max: sub.Max, Cid: st.CID}
+				if closed {
+					// nats-server names the account of a closed
+					// connection's subscriptions.
+					d.Account, d.AccountTag = meta.Account, accountNameTag(o, meta.Account)
+				}
+				ci.SubsDetail = append(ci.SubsDetail, d)
+			}
+		} else {
+			for _, sub := range subs {
+				ci.Subs = append(ci.Subs, sub.Subject)
+			}
+		}
+	}
+	return connzEntry{ci: ci, rtt: rtt}
 }
 
-func sortConns(c []*monitor.ConnInfo, by string) error {
-	var less func(a, b *monitor.ConnInfo) bool
-	switch by {
-	case "", "cid":
-		less = func(a, b *monitor.ConnInfo) bool { return a.Cid < b.Cid }
-	case "start":
-		less = func(a, b *monitor.ConnInfo) bool { return a.Start.Before(b.Start) }
-	case "subs":
-		less = func(a, b *monitor.ConnInfo) bool { return a.NumSubs > b.NumSubs }
-	case "pending":
-		less = func(a, b *monitor.ConnInfo) bool { return a.Pending > b.Pending }
-	case "msgs_to":
-		less = func(a, b *monitor.ConnInfo) bool { return a.OutMsgs > b.OutMsgs }
-	case "msgs_from":
-		less = func(a, b *monitor.ConnInfo) bool { return a.InMsgs > b.InMsgs }
-	case "bytes_to":
-		less = func(a, b *monitor.ConnInfo) bool { return a.OutBytes > b.OutBytes }
-	case "bytes_from":
-		less = func(a, b *monitor.ConnInfo) bool { return a.InBytes > b.InBytes }
-	case "last":
-		less = func(a, b *monitor.ConnInfo) bool { return a.LastActivity.After(b.LastActivity) }
-	case "idle":
-		less = func(a, b *monitor.ConnInfo) bool { return a.LastActivity.Before(b.LastActivity) }
-	case "uptime":
-		less = func(a, b *monitor.ConnInfo) bool { return a.Start.Before(b.Start) }
-	case "stop":
-		less = func(a, b *monitor.ConnInfo) bool { return a.Stop != nil && (b.Stop == nil || a.Stop.After(*b.Stop)) }
-	case "reason":
-		less = func(a, b *monitor.ConnInfo) bool { return a.Reason < b.Reason }
-	default:
-		return fmt.Errorf("invalid sorting option %q", by)
+// accountNameTag is nats-server's name tag of an account: the name in its
+// JWT (operator mode), else its name.
+func accountNameTag(o *config.Options, name string) string {
+	for _, a := range o.Accounts {
+		if a.Name == name && a.Claims != nil && a.Claims.Name != "" {
+			return a.Claims.Name
+		}
 	}
-	sort.SliceStable(c, func(i, j int) bool { return less(c[i], c[j]) })
-	return nil
+	return name
+}
+
+// subSID is a subscription's sid; a leaf's interest has none, and
+// nats-server names it by its subject and queue.
+func subSID(sub conn.SubInfo) string {
+	switch {
+	case sub.SID != "":
+		return sub.SID
+	case sub.Queue != "":
+		return sub.Subject + " " + sub.Queue
+	}
+	return sub.Subject
+}
+
+// rttString formats an RTT as nats-server does: to the microsecond between
+// 1 µs and 1 ms; "0s" before the first measurement.
+func rttString(d time.Duration) string {
+	if d > time.Microsecond && d < time.Millisecond {
+		d = d.Truncate(time.Microsecond)
+	}
+	return d.String()
+}
+
+// tlsVersion names a TLS version as nats-server does.
+func tlsVersion(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "1.0"
+	case tls.VersionTLS11:
+		return "1.1"
+	case tls.VersionTLS12:
+		return "1.2"
+	case tls.VersionTLS13:
+		return "1.3"
+	}
+	return fmt.Sprintf("Unknown [0x%x]", v)
+}
+
+// peerCerts describes the peer's certificates: subject and SHA-256 digests
+// of the public key and of the whole certificate, in hex.
+func peerCerts(certs []*x509.Certificate) []*monitor.TLSPeerCert {
+	if len(certs) == 0 {
+		return nil
+	}
+	out := make([]*monitor.TLSPeerCert, len(certs))
+	for i, c := range certs {
+		spki, raw := sha256.Sum256(c.RawSubjectPublicKeyInfo), sha256.Sum256(c.Raw)
+		out[i] = &monitor.TLSPeerCert{Subject: c.Subject.String(), SubjectPKISha256: hex.EncodeToString(spki[:]),
+			CertSha256: hex.EncodeToString(raw[:])}
+	}
+	return out
+}
+
+// notReady is nats-server's health verdict when its listeners are closed
+// (lame duck mode, shutdown): those that should be up and are not.
+func (s *Server) notReady() error {
+	o, _ := s.current()
+	down := []string{"server"}
+	if o.LeafNode.Port != 0 {
+		down = append(down, "leafnode")
+	}
+	if o.Websocket.Enabled() {
+		down = append(down, "websocket")
+	}
+	return fmt.Errorf("failed to be ready for connections after 1ms: %s", strings.Join(down, ", "))
 }
 
 // cpuSampler reads the process's resident memory and CPU use from /proc, as

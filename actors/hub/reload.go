@@ -2,7 +2,9 @@ package hub
 
 import (
 	"fmt"
+	"os"
 	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -22,11 +24,16 @@ import (
 //   - users, passwords, permissions and accounts: every connection is
 //     checked again: no longer authorized → "Authorization Violation",
 //     moved to another account → closed, else new permissions apply;
-//   - everything else applies to new connections.
+//   - max_payload and max_control_line apply to open client connections at
+//     once; a lower max_connections closes clients at random down to it
+//     ("maximum connections exceeded"); changed pinned_certs close the
+//     clients whose certificate they no longer name;
+//   - a new pid_file is written;
+//   - ping_interval and ping_max apply from each connection's next PING
+//     tick; everything else applies to new connections.
 //
-// Listen addresses, the server name and the system account cannot change
-// at run time: such a configuration is refused and nothing changes. It
-// returns the names of the changed settings.
+// What nats-server cannot change at run time (see reloadable) is refused
+// and nothing changes. It returns the names of the changed settings.
 func (s *Server) Reload(o *config.Options) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -53,8 +60,17 @@ func (s *Server) Reload(o *config.Options) ([]string, error) {
 		return nil, err
 	}
 	s.env = env
+	s.loadTime = time.Now()
+	env.ClientLimits.Set(o) // open client connections too, before their next read
 	if old.ProfBlockRate != o.ProfBlockRate {
 		s.setBlockProfileRate(o.ProfBlockRate)
+	}
+	if o.PidFile != "" && o.PidFile != old.PidFile {
+		// As nats-server: the new file gets our pid; a failure is logged
+		// and the reload stands.
+		if err := os.WriteFile(o.PidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+			s.log.Error("cannot write the pid file", zap.String("pid_file", o.PidFile), zap.Error(err))
+		}
 	}
 	s.sys.Root.Send(s.connsSup, &conn.Reconfigure{Env: env})
 	if err := s.reconcileRemotes(o); err != nil {
@@ -91,7 +107,46 @@ func reloadable(old, o *config.Options) error {
 		// remotes exist: it cannot appear or vanish under live connections.
 		return fmt.Errorf("config reload cannot add the first remote or remove the last one: restart leafhub")
 	}
+	// The rest of what nats-server's diffOptions refuses, among the
+	// settings leafhub has.
+	for _, k := range []struct {
+		key      string
+		old, new any
+	}{
+		{"max_pending", old.MaxPending, o.MaxPending},
+		{"max_subscriptions", old.MaxSubs, o.MaxSubs},
+		{"allow_non_tls", old.AllowNonTLS, o.AllowNonTLS},
+		{"lame_duck_duration", old.LameDuckDuration, o.LameDuckDuration},
+		{"lame_duck_grace_period", old.LameDuckGracePeriod, o.LameDuckGracePeriod},
+		{"tls verify_and_map", old.TLS != nil && old.TLS.Map, o.TLS != nil && o.TLS.Map},
+	} {
+		if k.old != k.new {
+			return notSupported(k.key, k.old, k.new)
+		}
+	}
+	if old.NoAuthUser != o.NoAuthUser {
+		// nats-server lets no_auth_user go only together with its user.
+		if old.NoAuthUser == "" || o.NoAuthUser != "" || hasUserName(o, old.NoAuthUser) {
+			return notSupported("no_auth_user", old.NoAuthUser, o.NoAuthUser)
+		}
+	}
 	return nil
+}
+
+// notSupported is the refusal of a changed setting, in nats-server's words
+// (with the configuration key where nats-server names its Options field).
+func notSupported(key string, old, new any) error {
+	return fmt.Errorf("config reload not supported for %s: old=%v, new=%v", key, old, new)
+}
+
+// hasUserName reports whether o has a user of that name.
+func hasUserName(o *config.Options, name string) bool {
+	for _, u := range o.Users {
+		if u.Username == name {
+			return true
+		}
+	}
+	return false
 }
 
 // newEnvFrom builds the connection environment of the current options,
@@ -101,7 +156,7 @@ func (s *Server) newEnvFrom(old *conn.Env) (*conn.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	env.Totals = old.Totals
+	env.Totals, env.ClientLimits = old.Totals, old.ClientLimits
 	env.Info.Port, env.WSPort = old.Info.Port, old.WSPort
 	env.LeafInfo.Host, env.LeafInfo.Port = old.LeafInfo.Host, old.LeafInfo.Port
 	env.LeafInfo.IP, env.LeafInfo.LeafNodeURLs = old.LeafInfo.IP, old.LeafInfo.LeafNodeURLs

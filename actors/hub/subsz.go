@@ -70,14 +70,18 @@ func (s *Server) Subsz(q monitor.SubszOptions) (*monitor.Subsz, error) {
 	if !q.Subscriptions {
 		return z, nil
 	}
+	o, _ := s.current()
 	var all []monitor.SubDetail
 	for _, n := range names {
 		snap := s.accountRef(n).Route.Snapshot()
+		tag := accountNameTag(o, n)
 		snap.Each(func(subject, queue string, sub *route.Sub) bool {
 			if q.Test != "" && !protocol.SubjectMatches(subject, q.Test) {
 				return true
 			}
-			all = append(all, monitor.SubDetail{Account: n, Subject: subject, Queue: queue, Sid: sub.SID, Cid: sub.EP.ID})
+			d := monitor.SubDetail{Account: n, AccountTag: tag, Subject: subject, Queue: queue, Sid: sub.SID, Cid: sub.EP.ID}
+			d.Msgs, d.Max = sub.Deliveries()
+			all = append(all, d)
 			return true
 		})
 	}

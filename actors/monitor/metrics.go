@@ -116,6 +116,7 @@ type leafzCollector struct {
 	inBytes, outBytes, subs                     *prometheus.Desc
 	announced, lsPlusIn, lsMinusIn, lsPlusOut   *prometheus.Desc
 	lsMinusOut, remoteState, remoteConnAttempts *prometheus.Desc
+	remoteConnects                              *prometheus.Desc
 }
 
 func newLeafzCollector(src Source, prefix string) *leafzCollector {
@@ -145,12 +146,14 @@ func newLeafzCollector(src Source, prefix string) *leafzCollector {
 			[]string{"remote", "local_account", "state"}, nil),
 		remoteConnAttempts: prometheus.NewDesc("leafhub_remote_attempts", "Connect attempts since the remote's last connection.",
 			[]string{"remote", "local_account"}, nil),
+		remoteConnects: prometheus.NewDesc("leafhub_remote_connects_total", "Connections of the remote that the hub accepted.",
+			[]string{"remote", "local_account"}, nil),
 	}
 }
 
 func (c *leafzCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.total, c.info, c.rtt, c.inMsgs, c.outMsgs, c.inBytes, c.outBytes, c.subs,
-		c.announced, c.lsPlusIn, c.lsMinusIn, c.lsPlusOut, c.lsMinusOut, c.remoteState, c.remoteConnAttempts} {
+		c.announced, c.lsPlusIn, c.lsMinusIn, c.lsPlusOut, c.lsMinusOut, c.remoteState, c.remoteConnAttempts, c.remoteConnects} {
 		ch <- d
 	}
 }
@@ -183,6 +186,7 @@ func (c *leafzCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, r := range rs.Metrics() {
 			ch <- prometheus.MustNewConstMetric(c.remoteState, g, 1, strconv.Itoa(r.Index), r.LocalAccount, r.State)
 			ch <- prometheus.MustNewConstMetric(c.remoteConnAttempts, g, float64(r.Attempts), strconv.Itoa(r.Index), r.LocalAccount)
+			ch <- prometheus.MustNewConstMetric(c.remoteConnects, prometheus.CounterValue, float64(r.Connects), strconv.Itoa(r.Index), r.LocalAccount)
 		}
 	}
 }
@@ -193,4 +197,5 @@ type RemoteMetric struct {
 	LocalAccount string
 	State        string
 	Attempts     int
+	Connects     int
 }

@@ -13,11 +13,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,25 +149,25 @@ func (s *Server) handleVarz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// params reads query parameters; the first bad one is kept as err, and
-// later reads become no-ops, so a handler checks err once.
+// params reads query parameters as nats-server decodes them; the first bad
+// one is kept as err (with nats-server's wording), and later reads become
+// no-ops, so a handler checks err once.
 type params struct {
 	q   url.Values
 	err error
 }
 
-// bool reads a nats-server style boolean (1/true/0/false; extra values,
-// such as subs=detail, count as true).
-func (p *params) bool(name string, extra ...string) bool {
+// bool reads a boolean as strconv.ParseBool does (1, t, true, 0, f, false, ...).
+func (p *params) bool(name string) bool {
 	v := p.q.Get(name)
-	switch {
-	case p.err != nil, v == "", v == "0", v == "false":
+	if p.err != nil || v == "" {
 		return false
-	case v == "1", v == "true", slices.Contains(extra, v):
-		return true
 	}
-	p.err = errors.New("invalid value for " + name)
-	return false
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.err = fmt.Errorf("Error decoding boolean for '%s': %v", name, err)
+	}
+	return b
 }
 
 func (p *params) int(name string) int {
@@ -176,7 +177,7 @@ func (p *params) int(name string) int {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		p.err = errors.New("invalid value for " + name)
+		p.err = fmt.Errorf("Error decoding int for '%s': %v", name, err)
 	}
 	return n
 }
@@ -188,25 +189,60 @@ func (p *params) uint64(name string) uint64 {
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		p.err = errors.New("invalid value for " + name)
+		p.err = fmt.Errorf("Error decoding uint64 for '%s': %v", name, err)
 	}
 	return n
+}
+
+// subs reads /connz's subs: detail (any case) or a boolean.
+func (p *params) subs() (subs, detail bool) {
+	if strings.EqualFold(p.q.Get("subs"), "detail") {
+		return false, true
+	}
+	return p.bool("subs"), false
+}
+
+// state reads /connz's state, in any case: open (the default), closed, or
+// any (all).
+func (p *params) state() string {
+	v := p.q.Get("state")
+	if p.err != nil || v == "" {
+		return "open"
+	}
+	switch l := strings.ToLower(v); l {
+	case "open", "closed":
+		return l
+	case "any", "all":
+		return "any"
+	}
+	p.err = fmt.Errorf("Error decoding state for %s", v)
+	return ""
 }
 
 // answer writes v, or err as a bad request.
 func answer[T any](w http.ResponseWriter, v T, err error) {
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		badRequest(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
 }
 
+// badRequest answers 400 with the error's text, as nats-server does (plain
+// text, no CORS header).
+func badRequest(w http.ResponseWriter, err error) {
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write([]byte(err.Error()))
+}
+
 func (s *Server) handleConnz(w http.ResponseWriter, r *http.Request) {
+	// In nats-server's order, so the first bad parameter is the one named.
 	p := &params{q: r.URL.Query()}
-	opts := ConnzOptions{Sort: p.q.Get("sort"), Account: p.q.Get("acc"), State: p.q.Get("state"),
-		Subscriptions: p.bool("subs", "detail"), Username: p.bool("auth"),
-		Offset: p.int("offset"), Limit: p.int("limit"), CID: p.uint64("cid")}
+	opts := ConnzOptions{Sort: p.q.Get("sort"), Username: p.bool("auth")}
+	opts.Subscriptions, opts.SubscriptionsDetail = p.subs()
+	opts.Offset, opts.Limit, opts.CID = p.int("offset"), p.int("limit"), p.uint64("cid")
+	opts.State = p.state()
+	opts.User, opts.Account = p.q.Get("user"), p.q.Get("acc")
 	if p.err != nil {
 		answer[*Connz](w, nil, p.err)
 		return
@@ -247,13 +283,48 @@ func (s *Server) handleRemotez(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.src.Remotez())
 }
 
+// handleHealthz answers as nats-server without JetStream: 200 {"status":"ok"}
+// while the listeners are up, 500 with the reason otherwise (lame duck mode
+// included). Its JetStream options are checked for syntax and otherwise
+// answer the same, as nats-server does when JetStream is off.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	if err := s.src.Healthz(); err != nil {
-		// As nats-server: the code is the HTTP status, not part of the JSON.
-		writeJSON(w, http.StatusServiceUnavailable, &Healthz{Status: "unavailable", Error: err.Error()})
+	p := &params{q: r.URL.Query()}
+	for _, name := range []string{"js-enabled", "js-enabled-only", "js-server-only", "js-meta-only"} {
+		p.bool(name)
+	}
+	details := p.bool("details")
+	if p.err != nil {
+		badRequest(w, p.err)
 		return
 	}
-	writeJSON(w, http.StatusOK, &Healthz{Status: "ok"})
+	h := &Healthz{Status: "ok"}
+	code := http.StatusOK
+	fail := func(status int, typ string, err string) {
+		code = status
+		h.Status = "error"
+		if details {
+			h.Errors = append(h.Errors, HealthzError{Type: typ, Error: err})
+		} else {
+			h.Error = err
+		}
+	}
+	switch {
+	case p.q.Get("account") == "" && p.q.Get("stream") != "":
+		fail(http.StatusBadRequest, "BAD_REQUEST", `"account" must not be empty when checking stream health`)
+	case p.q.Get("stream") == "" && p.q.Get("consumer") != "":
+		fail(http.StatusBadRequest, "BAD_REQUEST", `"stream" must not be empty when checking consumer health`)
+	default:
+		if err := s.src.Healthz(); err != nil {
+			fail(http.StatusInternalServerError, "CONNECTION", err.Error())
+		}
+	}
+	// As nats-server: compact JSON, the code only in the HTTP status.
+	b, err := json.Marshal(h)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeBody(w, code, b)
 }
 
 func (s *Server) handleActorz(w http.ResponseWriter, r *http.Request) {
@@ -271,7 +342,14 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	writeBody(w, code, b)
+}
+
+// writeBody sends a JSON answer with nats-server's headers: browsers may
+// read it from any origin.
+func writeBody(w http.ResponseWriter, code int, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.WriteHeader(code)
 	_, _ = w.Write(b)
 }

@@ -57,6 +57,7 @@ type Varz struct {
 	OutClientBytes   int64             `json:"out_client_bytes"`
 	SlowConsumers    int64             `json:"slow_consumers"`
 	StaleConnections int64             `json:"stale_connections"`
+	StalledClients   int64             `json:"stalled_clients"` // always 0: leafhub never stalls a fast producer
 	Subscriptions    uint32            `json:"subscriptions"`
 	HTTPReqStats     map[string]uint64 `json:"http_req_stats"`
 	ConfigLoadTime   time.Time         `json:"config_load_time"`
@@ -68,6 +69,7 @@ type Varz struct {
 	TrustedOperatorsClaim []*jwt.OperatorClaims `json:"trusted_operators_claim,omitempty"`
 	SlowConsumersStats    *SlowConsumersStats   `json:"slow_consumer_stats"`
 	StaleConnectionStats  *StaleConnectionStats `json:"stale_connection_stats,omitempty"`
+	TLSCertNotAfter       time.Time             `json:"tls_cert_not_after,omitzero"`
 }
 
 // LeafNodeOptsVarz is the leaf section of /varz.
@@ -79,6 +81,8 @@ type LeafNodeOptsVarz struct {
 	TLSRequired bool          `json:"tls_required,omitempty"`
 	TLSVerify   bool          `json:"tls_verify,omitempty"`
 	Remotes     []RemoteLeafz `json:"remotes,omitempty"`
+	// TLSCertNotAfter is when the leafnode port's certificate expires.
+	TLSCertNotAfter time.Time `json:"tls_cert_not_after,omitzero"`
 }
 
 // RemoteLeafz is one configured remote in the leaf section of /varz.
@@ -123,42 +127,59 @@ type Connz struct {
 
 // ConnInfo is one connection in /connz.
 type ConnInfo struct {
-	Cid            uint64     `json:"cid"`
-	Kind           string     `json:"kind,omitempty"`
-	Type           string     `json:"type,omitempty"`
-	IP             string     `json:"ip"`
-	Port           int        `json:"port"`
-	Start          time.Time  `json:"start"`
-	LastActivity   time.Time  `json:"last_activity"`
-	Stop           *time.Time `json:"stop,omitempty"`
-	Reason         string     `json:"reason,omitempty"`
-	RTT            string     `json:"rtt,omitempty"`
-	Uptime         string     `json:"uptime"`
-	Idle           string     `json:"idle"`
-	Pending        int        `json:"pending_bytes"`
-	InMsgs         int64      `json:"in_msgs"`
-	OutMsgs        int64      `json:"out_msgs"`
-	InBytes        int64      `json:"in_bytes"`
-	OutBytes       int64      `json:"out_bytes"`
-	NumSubs        uint32     `json:"subscriptions"`
-	Name           string     `json:"name,omitempty"`
-	Lang           string     `json:"lang,omitempty"`
-	Version        string     `json:"version,omitempty"`
-	AuthorizedUser string     `json:"authorized_user,omitempty"`
-	Account        string     `json:"account,omitempty"`
-	NameTag        string     `json:"name_tag,omitempty"`
-	Subs           []string   `json:"subscriptions_list,omitempty"`
+	Cid            uint64         `json:"cid"`
+	Kind           string         `json:"kind,omitempty"`
+	Type           string         `json:"type,omitempty"`
+	IP             string         `json:"ip"`
+	Port           int            `json:"port"`
+	Start          time.Time      `json:"start"`
+	LastActivity   time.Time      `json:"last_activity"`
+	Stop           *time.Time     `json:"stop,omitempty"`
+	Reason         string         `json:"reason,omitempty"`
+	RTT            string         `json:"rtt,omitempty"`
+	Uptime         string         `json:"uptime"`
+	Idle           string         `json:"idle"`
+	Pending        int            `json:"pending_bytes"`
+	InMsgs         int64          `json:"in_msgs"`
+	OutMsgs        int64          `json:"out_msgs"`
+	InBytes        int64          `json:"in_bytes"`
+	OutBytes       int64          `json:"out_bytes"`
+	NumSubs        uint32         `json:"subscriptions"`
+	Name           string         `json:"name,omitempty"`
+	Lang           string         `json:"lang,omitempty"`
+	Version        string         `json:"version,omitempty"`
+	TLSVersion     string         `json:"tls_version,omitempty"`
+	TLSCipher      string         `json:"tls_cipher_suite,omitempty"`
+	TLSPeerCerts   []*TLSPeerCert `json:"tls_peer_certs,omitempty"`
+	TLSFirst       bool           `json:"tls_first,omitempty"`
+	AuthorizedUser string         `json:"authorized_user,omitempty"`
+	Account        string         `json:"account,omitempty"`
+	Subs           []string       `json:"subscriptions_list,omitempty"`
+	SubsDetail     []SubDetail    `json:"subscriptions_list_detail,omitempty"`
+	JWT            string         `json:"jwt,omitempty"`
+	IssuerKey      string         `json:"issuer_key,omitempty"`
+	NameTag        string         `json:"name_tag,omitempty"`
+	Tags           jwt.TagList    `json:"tags,omitempty"`
+}
+
+// TLSPeerCert is one certificate the peer presented (/connz?auth=1).
+type TLSPeerCert struct {
+	Subject          string `json:"subject,omitempty"`
+	SubjectPKISha256 string `json:"spki_sha256,omitempty"`
+	CertSha256       string `json:"cert_sha256,omitempty"`
 }
 
 // ConnzOptions are the /connz query options leafhub supports.
 type ConnzOptions struct {
-	Sort          string // cid (default), start, subs, pending, msgs_to, msgs_from, bytes_to, bytes_from, last, idle, uptime, stop, reason, rtt
-	Subscriptions bool
-	Username      bool // auth=1: include authorized_user and account
-	Offset, Limit int
-	CID           uint64
-	Account       string
-	State         string // open (default), closed, any
+	Sort                string // cid (default), start, subs, pending, msgs_to, msgs_from, bytes_to, bytes_from, last, idle, uptime, stop, reason, rtt
+	Subscriptions       bool   // subs=1: subscriptions_list
+	SubscriptionsDetail bool   // subs=detail: subscriptions_list_detail
+	Username            bool   // auth=1: include authorized_user, account, JWT fields and peer certificates
+	Offset, Limit       int
+	CID                 uint64 // only this connection (the limit becomes 1)
+	Account             string
+	User                string // only connections of this user
+	State               string // open (default), closed, any (all); lower case
 }
 
 // DefaultConnzLimit is nats-server's default page size.
@@ -230,13 +251,14 @@ type Subsz struct {
 
 // SubDetail is one subscription in /subsz?subs=1.
 type SubDetail struct {
-	Account string `json:"account,omitempty"`
-	Subject string `json:"subject"`
-	Queue   string `json:"qgroup,omitempty"`
-	Sid     string `json:"sid"`
-	Msgs    int64  `json:"msgs"`
-	Max     int64  `json:"max,omitempty"`
-	Cid     uint64 `json:"cid"`
+	Account    string `json:"account,omitempty"`
+	AccountTag string `json:"account_tag,omitempty"`
+	Subject    string `json:"subject"`
+	Queue      string `json:"qgroup,omitempty"`
+	Sid        string `json:"sid"`
+	Msgs       int64  `json:"msgs"`
+	Max        int64  `json:"max,omitempty"`
+	Cid        uint64 `json:"cid"`
 }
 
 // SubszOptions are the /subsz query options.
@@ -271,9 +293,17 @@ type AccountInfo struct {
 
 // Healthz is /healthz.
 type Healthz struct {
-	Status     string `json:"status"`
-	StatusCode int    `json:"status_code,omitempty"`
-	Error      string `json:"error,omitempty"`
+	Status     string         `json:"status"`
+	StatusCode int            `json:"status_code,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	Errors     []HealthzError `json:"errors,omitempty"` // with details=true
+}
+
+// HealthzError is one failed check of /healthz?details=true; Type is
+// nats-server's name of the check (CONNECTION, BAD_REQUEST).
+type HealthzError struct {
+	Type  string `json:"type"`
+	Error string `json:"error,omitempty"`
 }
 
 // WebsocketVarz is the websocket section of /varz.
@@ -286,4 +316,5 @@ type WebsocketVarz struct {
 	SameOrigin       bool          `json:"same_origin,omitempty"`
 	AllowedOrigins   []string      `json:"allowed_origins,omitempty"`
 	Compression      bool          `json:"compression,omitempty"`
+	TLSCertNotAfter  time.Time     `json:"tls_cert_not_after,omitzero"`
 }

@@ -11,6 +11,10 @@
 // hands the socket over through an atomic slot, so a stop never leaks it.
 // Timers send generation-tagged messages; stale ones are ignored. Status is
 // an immutable snapshot behind an atomic pointer, read by monitoring.
+//
+// The URL list, the attempt count and a pending wait live in Shared, so an
+// actor that fails and restarts carries on where it was: a wait it was in
+// (30 s after a loop, say) is re-armed for the time left, not skipped.
 package remote
 
 import (
@@ -54,12 +58,22 @@ type Status struct {
 	CID          uint64    `json:"cid,omitempty"`
 }
 
-// Shared is the remote's state that outlives an actor incarnation.
+// Shared is the remote's state that outlives an actor incarnation. Apart
+// from status, only the actor goroutine touches it.
 type Shared struct {
-	status atomic.Pointer[Status]
-	leaf   *actor.PID // the current connection's actor; actor goroutine only
-	leafSt *conn.State
-	quiet  bool // lame duck mode: dial no more; actor goroutine only
+	status   atomic.Pointer[Status]
+	leaf     *actor.PID // the current connection's actor
+	leafSt   *conn.State
+	early    *conn.State // a LeafReady that overtook its LeafSpawned
+	spawning bool        // a SpawnLeaf is not answered yet
+	quiet    bool        // lame duck mode: dial no more
+
+	urls      []*url.URL // working list; nil before the first start
+	last      *url.URL   // used by the last attempt
+	tlsName   string     // first hostname (not an IP) among the URLs, for TLS to an IP
+	attempts  int        // dials since the hub last accepted a connection
+	connected bool       // accepted once (changes the logging cadence)
+	gen       uint64     // tags timer and dial messages; stale ones are ignored
 }
 
 // Status returns the current status.
@@ -101,13 +115,8 @@ type Actor struct {
 	sh  *Shared
 	log *zap.Logger
 
-	urls      []*url.URL // working list
-	last      *url.URL   // used by the last attempt
-	creds     *url.Userinfo
-	attempts  int
-	connected bool // ever connected (changes the logging cadence)
+	creds *url.Userinfo
 
-	gen    uint64
 	timer  *time.Timer
 	cancel context.CancelFunc
 	dialWG sync.WaitGroup
@@ -142,20 +151,28 @@ func (a *Actor) Receive(c actor.Context) {
 	case *dialDone:
 		a.dialFinished(c, m)
 	case *redial:
-		if m.gen == a.gen {
+		if m.gen == a.sh.gen {
 			a.dial(c)
 		}
 	case *conn.LeafSpawned:
+		a.sh.spawning = false
 		if m.PID == nil {
 			a.wait(c, "the connection could not start", a.cfg.Interval)
 			return
 		}
 		a.sh.leaf, a.sh.leafSt = m.PID, m.State
 		c.Watch(m.PID)
-		a.setStatus(func(s *Status) {
-			s.State, s.CID, s.Reason, s.Since = StateConnected, m.State.CID, "", time.Now()
-			s.Connects++
-		})
+		a.setStatus(func(s *Status) { s.CID = m.State.CID })
+		if a.sh.early == m.State {
+			a.sh.early = nil
+			a.accepted()
+		}
+	case *conn.LeafReady:
+		if m.State != a.sh.leafSt {
+			a.sh.early = m.State
+			return
+		}
+		a.accepted()
 	case *actor.Terminated:
 		if a.sh.leaf == nil || m.Who.Id != a.sh.leaf.Id {
 			return
@@ -199,9 +216,15 @@ func (a *Actor) Receive(c actor.Context) {
 }
 
 func (a *Actor) start(c actor.Context) {
-	a.urls = append([]*url.URL(nil), a.cfg.Opts.URLs...)
-	if !a.cfg.Opts.NoRandomize {
-		rand.Shuffle(len(a.urls), func(i, j int) { a.urls[i], a.urls[j] = a.urls[j], a.urls[i] })
+	sh := a.sh
+	if sh.urls == nil {
+		sh.urls = append([]*url.URL(nil), a.cfg.Opts.URLs...)
+		if !a.cfg.Opts.NoRandomize {
+			rand.Shuffle(len(sh.urls), func(i, j int) { sh.urls[i], sh.urls[j] = sh.urls[j], sh.urls[i] })
+		}
+		for _, u := range sh.urls {
+			a.saveTLSName(u)
+		}
 	}
 	for _, u := range a.cfg.Opts.URLs {
 		if u.User != nil {
@@ -213,34 +236,59 @@ func (a *Actor) start(c actor.Context) {
 		a.log.Info("remote is disabled; not connecting")
 		return
 	}
-	if a.sh.leaf != nil {
+	if sh.leaf != nil {
 		// A restart while connected: keep watching the connection.
-		c.Watch(a.sh.leaf)
+		c.Watch(sh.leaf)
 		return
 	}
-	if a.sh.quiet {
+	if sh.quiet || sh.spawning {
+		return // nothing to dial, or the answer to the dial is on its way
+	}
+	if st := sh.Status(); st.State == StateWaiting && !st.NextAttempt.IsZero() {
+		// A restart during a wait: only the time that is left.
+		a.arm(c, max(time.Until(st.NextAttempt), 0))
 		return
 	}
 	a.dial(c)
 }
 
+// accepted records that the hub accepted the connection (it is ready).
+func (a *Actor) accepted() {
+	a.sh.attempts = 0
+	a.sh.connected = true
+	a.setStatus(func(s *Status) {
+		s.State, s.Reason, s.Attempts, s.Since = StateConnected, "", 0, time.Now()
+		s.Connects++
+	})
+}
+
+// saveTLSName keeps the first hostname that is not an IP, as nats-server:
+// TLS to a URL whose host is an IP (a discovered one, usually) checks the
+// certificate against that name.
+func (a *Actor) saveTLSName(u *url.URL) {
+	if a.sh.tlsName == "" && net.ParseIP(u.Hostname()) == nil {
+		a.sh.tlsName = u.Hostname()
+	}
+}
+
 // next applies nats-server's rotation: the URL used last moves from the head
 // to the tail, then the head is used.
 func (a *Actor) next() *url.URL {
-	if len(a.urls) > 1 && a.last != nil && sameHost(a.urls[0], a.last) {
-		a.urls = append(a.urls[1:], a.urls[0])
+	sh := a.sh
+	if len(sh.urls) > 1 && sh.last != nil && sameHost(sh.urls[0], sh.last) {
+		sh.urls = append(sh.urls[1:], sh.urls[0])
 	}
-	a.last = a.urls[0]
-	return a.last
+	sh.last = sh.urls[0]
+	return sh.last
 }
 
 func (a *Actor) dial(c actor.Context) {
 	u := a.next()
-	a.attempts++
-	a.gen++
-	gen, self, root := a.gen, c.Self(), c.ActorSystem().Root
+	a.sh.attempts++
+	a.sh.gen++
+	gen, self, root, attempts := a.sh.gen, c.Self(), c.ActorSystem().Root, a.sh.attempts
 	a.setStatus(func(s *Status) {
-		s.State, s.URL, s.Attempts, s.NextAttempt, s.Since = StateConnecting, u.Host, a.attempts, time.Time{}, time.Now()
+		s.State, s.URL, s.Attempts, s.NextAttempt, s.Since = StateConnecting, u.Host, attempts, time.Time{}, time.Now()
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
@@ -265,7 +313,7 @@ func (a *Actor) dial(c actor.Context) {
 
 func (a *Actor) dialFinished(c actor.Context, m *dialDone) {
 	d := a.slot.Swap(nil)
-	if m.gen != a.gen {
+	if m.gen != a.sh.gen {
 		if d != nil {
 			_ = d.conn.Close()
 		}
@@ -275,23 +323,23 @@ func (a *Actor) dialFinished(c actor.Context, m *dialDone) {
 		a.dialFailed(c, m)
 		return
 	}
-	a.attempts = 0
-	a.connected = true
 	creds := d.url.User
 	if creds == nil {
 		creds = a.creds
 	}
 	a.log.Debug("dialled the hub", zap.String("url", d.url.Redacted()))
+	a.sh.spawning = true
 	c.Request(a.cfg.Conns, &conn.SpawnLeaf{Conn: d.conn, Remote: &conn.LeafRemote{
-		PID: c.Self(), Opts: a.cfg.Opts, URL: d.url, Creds: creds}})
+		PID: c.Self(), Opts: a.cfg.Opts, URL: d.url, Creds: creds, TLSName: a.sh.tlsName}})
 }
 
 func (a *Actor) dialFailed(c actor.Context, m *dialDone) {
 	// nats-server's cadence: the first failure and every 3600th before the
 	// first success; every failure once it has been connected.
 	msg := "error trying to connect to the remote hub; retrying"
-	fields := []zap.Field{zap.String("url", m.url.Redacted()), zap.Int("attempt", a.attempts), zap.Error(m.err)}
-	if a.connected || a.attempts == 1 || a.attempts%3600 == 0 {
+	n := a.sh.attempts
+	fields := []zap.Field{zap.String("url", m.url.Redacted()), zap.Int("attempt", n), zap.Error(m.err)}
+	if a.sh.connected || n == 1 || n%3600 == 0 {
 		a.log.Error(msg, fields...)
 	} else {
 		a.log.Debug(msg, fields...)
@@ -307,16 +355,21 @@ func (a *Actor) wait(c actor.Context, reason string, d time.Duration) {
 		a.stopped()
 		return
 	}
-	if a.timer != nil {
-		a.timer.Stop()
-	}
-	a.gen++
-	gen, self, root := a.gen, c.Self(), c.ActorSystem().Root
-	a.timer = time.AfterFunc(d, func() { root.Send(self, &redial{gen: gen}) })
+	a.arm(c, d)
 	next := time.Now().Add(d)
 	a.setStatus(func(s *Status) {
 		s.State, s.Reason, s.NextAttempt, s.CID, s.Since = StateWaiting, reason, next, 0, time.Now()
 	})
+}
+
+// arm starts the timer of the next dial.
+func (a *Actor) arm(c actor.Context, d time.Duration) {
+	if a.timer != nil {
+		a.timer.Stop()
+	}
+	a.sh.gen++
+	gen, self, root := a.sh.gen, c.Self(), c.ActorSystem().Root
+	a.timer = time.AfterFunc(d, func() { root.Send(self, &redial{gen: gen}) })
 }
 
 // discovered rebuilds the URL list from a hub's leafnode_urls: the received
@@ -333,10 +386,12 @@ func (a *Actor) discovered(hosts []string, scheme string) {
 			continue
 		}
 		seen[h] = true
-		list = append(list, &url.URL{Scheme: scheme, Host: h})
+		u := &url.URL{Scheme: scheme, Host: h}
+		a.saveTLSName(u)
+		list = append(list, u)
 	}
-	a.urls = append(list, configured...)
-	a.setStatus(func(s *Status) { s.URLs = config.HostPorts(a.urls) })
+	a.sh.urls = append(list, configured...)
+	a.setStatus(func(s *Status) { s.URLs = config.HostPorts(a.sh.urls) })
 }
 
 // stopped records that no attempt follows.
@@ -345,7 +400,7 @@ func (a *Actor) stopped() {
 }
 
 func (a *Actor) stop() {
-	a.gen++
+	a.sh.gen++
 	if a.timer != nil {
 		a.timer.Stop()
 	}

@@ -20,7 +20,7 @@ func urls(hosts ...string) []*url.URL {
 // tail, so attempts go round robin and the first attempt after a
 // disconnect tries another URL.
 func TestRotation(t *testing.T) {
-	a := &Actor{urls: urls("a:1", "b:1", "c:1")}
+	a := &Actor{sh: &Shared{urls: urls("a:1", "b:1", "c:1")}}
 	var got []string
 	for i := 0; i < 5; i++ {
 		got = append(got, a.next().Host)
@@ -28,7 +28,7 @@ func TestRotation(t *testing.T) {
 	if want := []string{"a:1", "b:1", "c:1", "a:1", "b:1"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("rotation %v, want %v", got, want)
 	}
-	single := &Actor{urls: urls("only:1")}
+	single := &Actor{sh: &Shared{urls: urls("only:1")}}
 	if single.next().Host != "only:1" || single.next().Host != "only:1" {
 		t.Fatal("a single URL must be reused")
 	}
@@ -42,7 +42,7 @@ func TestDiscovered(t *testing.T) {
 	a.sh.status.Store(&Status{})
 	a.discovered([]string{"new1:7422", "conf2:7422", "new2:7422", "new1:7422"}, "nats-leaf")
 	var got []string
-	for _, u := range a.urls {
+	for _, u := range a.sh.urls {
 		got = append(got, u.Host)
 	}
 	if want := []string{"new1:7422", "new2:7422", "conf1:7422", "conf2:7422"}; !reflect.DeepEqual(got, want) {
@@ -55,7 +55,7 @@ func TestDiscovered(t *testing.T) {
 	ws := &Actor{cfg: Config{Opts: &config.RemoteLeafOpts{URLs: urls("conf1:443")}}, sh: &Shared{}}
 	ws.sh.status.Store(&Status{})
 	ws.discovered([]string{"new1:443"}, "wss")
-	if u := ws.urls[0]; u.Scheme != "wss" || u.Host != "new1:443" {
+	if u := ws.sh.urls[0]; u.Scheme != "wss" || u.Host != "new1:443" {
 		t.Fatalf("websocket remote learned %v", u)
 	}
 }

@@ -152,6 +152,15 @@ func (s *Sub) Close() {
 // Closed reports whether Close was called (a hint without the lock).
 func (s *Sub) Closed() bool { return s.gone.Load() }
 
+// Deliveries is how many messages the subscription received and its UNSUB
+// maximum (0: none), for monitoring.
+func (s *Sub) Deliveries() (msgs, max int64) {
+	o := s.EP.Out
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return s.delivered, s.max
+}
+
 // LimitDeliveries applies UNSUB with a maximum: it reports false when max
 // messages were already delivered (the caller removes the subscription now).
 func (s *Sub) LimitDeliveries(max int64) bool {

@@ -274,6 +274,12 @@ func serve(opts *config.Options, f *flags, lg *logger, sigs chan os.Signal) int 
 		log.Error("cannot start", zap.Error(err))
 		return 1
 	}
+	defer func() {
+		// A reload may have named another pid file (the hub wrote it): remove it too.
+		if o, _ := s.Options(); o.PidFile != "" && o.PidFile != opts.PidFile {
+			_ = os.Remove(o.PidFile)
+		}
+	}()
 	var ldmDone chan error // set once lame duck mode runs
 	for {
 		select {
