@@ -452,17 +452,24 @@ func (s *Server) connections() (*conn.List, error) {
 	return res.(*conn.List), nil
 }
 
-// subjects asks a connection's actor for its subscription subjects (nil
-// when it is gone or does not answer in time).
-func (s *Server) subjects(st *conn.State) []string {
-	if st.PID() == nil || !st.Stop().IsZero() {
-		return nil
+// subjectsOf asks the actors of the open connections among sts for their
+// subscriptions, all requests at once: a connection that does not answer
+// (it is closing) costs the call one timeout, not one per connection. A
+// connection without an answer has no entry.
+func (s *Server) subjectsOf(sts []*conn.State) map[*conn.State]*conn.Subjects {
+	asks := make(map[*conn.State]*actor.Future, len(sts))
+	for _, st := range sts {
+		if st.PID() != nil && st.Stop().IsZero() {
+			asks[st] = s.sys.Root.RequestFuture(st.PID(), &conn.SubjectsRequest{}, askTimeout)
+		}
 	}
-	res, err := s.sys.Root.RequestFuture(st.PID(), &conn.SubjectsRequest{}, askTimeout).Result()
-	if err != nil {
-		return nil
+	out := make(map[*conn.State]*conn.Subjects, len(asks))
+	for st, f := range asks {
+		if res, err := f.Result(); err == nil {
+			out[st] = res.(*conn.Subjects)
+		}
 	}
-	return res.(*conn.Subjects).List
+	return out
 }
 
 // FaultConnection makes the actor of connection cid panic (test-only fault

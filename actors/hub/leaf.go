@@ -153,6 +153,16 @@ func (s *Server) Leafz(q monitor.LeafzOptions) (*monitor.Leafz, error) {
 		return nil, err
 	}
 	z := &monitor.Leafz{ID: s.id, Now: time.Now(), Leafs: []*monitor.LeafInfo{}}
+	var subs map[*conn.State]*conn.Subjects
+	if q.Subscriptions {
+		var leafs []*conn.State
+		for _, st := range l.Open {
+			if st.Kind == route.KindLeaf {
+				leafs = append(leafs, st)
+			}
+		}
+		subs = s.subjectsOf(leafs)
+	}
 	for _, st := range l.Open {
 		lm := st.Leaf()
 		ep := st.Endpoint()
@@ -170,8 +180,8 @@ func (s *Server) Leafz(q monitor.LeafzOptions) (*monitor.Leafz, error) {
 		}
 		li.InMsgs, li.InBytes = ep.InMsgs.Load(), ep.InBytes.Load()
 		li.OutMsgs, li.OutBytes, _ = ep.Out.Stats()
-		if q.Subscriptions {
-			li.Subs = s.subjects(st)
+		if sj := subs[st]; sj != nil {
+			li.Subs = sj.List
 		}
 		li.LSPlusIn, li.LSMinusIn = st.LSIn()
 		if ep.Leaf != nil {

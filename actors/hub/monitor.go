@@ -105,19 +105,6 @@ func (s *Server) configLoadTime() time.Time {
 	return s.loadTime
 }
 
-// subInfos asks a connection's actor for its subscriptions (nil when it is
-// gone or does not answer in time).
-func (s *Server) subInfos(st *conn.State) []conn.SubInfo {
-	if st.PID() == nil || !st.Stop().IsZero() {
-		return nil
-	}
-	res, err := s.sys.Root.RequestFuture(st.PID(), &conn.SubjectsRequest{}, askTimeout).Result()
-	if err != nil {
-		return nil
-	}
-	return res.(*conn.Subjects).Subs
-}
-
 // uptime formats a duration as nats-server does: 1y2d3h4m5s, largest unit first.
 func uptime(d time.Duration) string {
 	tsecs := int64(d / time.Second)
@@ -217,9 +204,13 @@ func (s *Server) Connz(q monitor.ConnzOptions) (*monitor.Connz, error) {
 		}
 	}
 	o, _ := s.current()
+	var subs map[*conn.State]*conn.Subjects
+	if q.Subscriptions || q.SubscriptionsDetail {
+		subs = s.subjectsOf(picked)
+	}
 	entries := make([]connzEntry, 0, len(picked))
 	for _, st := range picked {
-		entries = append(entries, s.connInfo(o, st, now, &q))
+		entries = append(entries, s.connInfo(o, st, now, &q, subs[st]))
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].ci.Cid < entries[j].ci.Cid })
 	sort.SliceStable(entries, func(i, j int) bool { return less(&entries[i], &entries[j], now) })
@@ -279,7 +270,9 @@ func closedAccount(st *conn.State) string {
 // an open connection shows its user, account, JWT and peer certificates
 // only with auth=1; a closed one always shows its JWT fields, with auth=1
 // also its user and account, never its peer certificates.
-func (s *Server) connInfo(o *config.Options, st *conn.State, now time.Time, q *monitor.ConnzOptions) connzEntry {
+// connInfo is st's /connz entry; live are its subscriptions when it is
+// open and they were asked for.
+func (s *Server) connInfo(o *config.Options, st *conn.State, now time.Time, q *monitor.ConnzOptions, live *conn.Subjects) connzEntry {
 	meta := st.Meta()
 	stop := st.Stop()
 	closed := !stop.IsZero()
@@ -336,7 +329,10 @@ func (s *Server) connInfo(o *config.Options, st *conn.State, now time.Time, q *m
 	if q.Subscriptions || q.SubscriptionsDetail {
 		subs := st.ClosedSubs()
 		if !closed {
-			subs = s.subInfos(st)
+			subs = nil
+			if live != nil {
+				subs = live.Subs
+			}
 		}
 		if q.SubscriptionsDetail {
 			for _, sub := range subs {
