@@ -175,9 +175,7 @@ func (s *Server) Leafz(q monitor.LeafzOptions) (*monitor.Leafz, error) {
 		li := &monitor.LeafInfo{ID: st.CID, Name: lm.Name, IsSpoke: lm.Spoke, IsIsolated: lm.Isolated,
 			Account: lm.Account, IP: st.Remote.Addr().String(), Port: int(st.Remote.Port()),
 			NumSubs: uint32(st.NumSubs()), Compression: st.Compression(), Websocket: lm.Websocket}
-		if rtt := st.RTT(); rtt > 0 {
-			li.RTT = rtt.String()
-		}
+		li.RTT = rttString(st.RTT()) // always, "0s" before the first PONG, as nats-server
 		li.InMsgs, li.InBytes = ep.InMsgs.Load(), ep.InBytes.Load()
 		li.OutMsgs, li.OutBytes, _ = ep.Out.Stats()
 		if sj := subs[st]; sj != nil {
