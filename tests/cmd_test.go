@@ -267,6 +267,35 @@ func waitExit(t *testing.T, cmd *exec.Cmd, within time.Duration) error {
 	}
 }
 
+// TestCmdTLSFlags: --tlscert/--tlskey (and --tlsverify with --tlscacert)
+// give the client port TLS, as nats-server's flags do; a flag without its
+// certificate is refused; a users list in the file wins over --user.
+func TestCmdTLSFlags(t *testing.T) {
+	p := newPKI(t)
+	_, _, addr := startBinary(t, "listen: 127.0.0.1:-1\n", "--tlscert", p.cert, "--tlskey", p.key)
+	connect(t, "tls://"+addr, nats.RootCAs(p.ca))
+	if nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(0)); err == nil {
+		nc.Close()
+		t.Fatal("a plain client connected to a --tls port")
+	}
+	_, _, addr = startBinary(t, "listen: 127.0.0.1:-1\n", "--tlsverify", "--tlscert", p.cert, "--tlskey", p.key, "--tlscacert", p.ca)
+	if nc, err := nats.Connect("tls://"+addr, nats.RootCAs(p.ca), nats.MaxReconnects(0)); err == nil {
+		nc.Close()
+		t.Fatal("--tlsverify admitted a client without a certificate")
+	}
+	connect(t, "tls://"+addr, nats.RootCAs(p.ca), nats.ClientCert(p.clientCert, p.clientKey))
+
+	out, err := exec.Command(leafhubBinary(t), "-c", writeConf(t, "listen: 127.0.0.1:-1\n"), "--tls").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "TLS Server certificate must be present and valid") {
+		t.Fatalf("--tls without a certificate: %v %q", err, out)
+	}
+	_, stderr, addr := startBinary(t, "listen: 127.0.0.1:-1\nauthorization { users [ {user: a, password: p} ] }\n", "--user", "x", "--pass", "y")
+	connect(t, "nats://"+addr, nats.UserInfo("a", "p"))
+	if !strings.Contains(stderr.String(), "--user, --pass and --auth are ignored") {
+		t.Fatalf("no warning about the ignored --user:\n%s", stderr.String())
+	}
+}
+
 // TestCmdLameDuck: -P writes the pid file; `leafhub -sl ldm=PIDFILE` puts the
 // server in lame duck mode: clients are told (INFO ldm), no new connection
 // is accepted, the existing ones are closed over lame_duck_duration, and the

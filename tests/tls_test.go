@@ -275,6 +275,16 @@ func TestTLSAllowNonTLS(t *testing.T) {
 			t.Fatal("the plain client runs TLS")
 		}
 	})
+	// A plain client that says nothing for longer than the TLS timeout
+	// goes on in clear, as nats-server lets it.
+	both(t, p.serverTLS(", timeout: 0.3")+"\nallow_non_tls: true\n", func(t *testing.T, s *target) {
+		r := dialRaw(t, s.addr)
+		<-time.After(600 * time.Millisecond) // the silence under test, twice the TLS timeout
+		r.send(defaultConnect + "PING\r\n")
+		if l := r.line(); l != "PONG" {
+			t.Fatalf("after a silence: %q, want PONG", l)
+		}
+	})
 }
 
 // TestTLSVerifyAndMap (issue 4 item 1): with verify_and_map the client

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"go.uber.org/zap/zapcore"
 )
 
 // wsConf is a websocket block without TLS on a random loopback port.
@@ -393,4 +394,85 @@ func TestWebsocketClientInfo(t *testing.T) {
 			t.Fatalf("INFO %+v for a client of %s", info, s.ws)
 		}
 	})
+}
+
+// TestWebsocketLeafBadFrame (issue 4 item 7): on the websocket port's
+// leafnode path, a leaf that sends a frame breaking the rules (unmasked,
+// from the soliciting side) is closed, alone: the hub's other leaf keeps
+// its link and traffic, on both hubs; leafhub logs why.
+func TestWebsocketLeafBadFrame(t *testing.T) {
+	conf := "server_name: HUB\nleafnodes { listen: 127.0.0.1:-1 }\n" + fmt.Sprintf(wsConf, "")
+	check := func(t *testing.T, hub *target) {
+		good := startNATS(t, fmt.Sprintf("server_name: GOOD\nleafnodes { reconnect: \"100ms\", remotes [ { url: %q } ] }\n", hub.ws))
+		waitLeafs(t, hub, 1)
+		c, br, resp := wsUpgrade(t, hub.ws, "/leafnode", nil)
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("upgrade at /leafnode: %d", resp.StatusCode)
+		}
+		if _, err := c.Write([]byte{0x82, 0x06, 'P', 'I', 'N', 'G', '\r', '\n'}); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4096)
+		for {
+			_, err := br.Read(buf)
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("the leaf connection stayed open after a bad frame")
+			}
+			if err != nil {
+				break
+			}
+		}
+		waitLeafs(t, hub, 1)
+		hc, _, down, _ := twoWay(t, hub, good, "wsbad")
+		_ = hc.Publish("wsbad.down", []byte("still here"))
+		if m, err := down.NextMsg(5 * time.Second); err != nil || string(m.Data) != "still here" {
+			t.Fatalf("the other leaf: %v %v", m, err)
+		}
+	}
+	both(t, conf, check)
+	t.Run("log", func(t *testing.T) {
+		hub, logs := startLeafhubObserved(t, conf)
+		check(t, hub)
+		waitLog(t, logs, zapcore.InfoLevel, "leafnode connection closed", "mask")
+	})
+}
+
+// TestWebsocketRemoteBadFrame (issue 4 item 7): a hub that upgrades our
+// websocket remote and then sends a frame breaking the rules (masked, from
+// the accepting side) gets the link closed; the remote says why and dials
+// again on its schedule.
+func TestWebsocketRemoteBadFrame(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	leaf, logs := startLeafhubObserved(t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"ws://%s\" } ] }\n", ln.Addr()))
+	serve := func() {
+		t.Helper()
+		_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second))
+		c, err := ln.Accept()
+		if err != nil {
+			t.Fatalf("no (re)dial from the leaf: %v", err)
+		}
+		t.Cleanup(func() { c.Close() })
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil || req.URL.Path != "/leafnode" {
+			t.Fatalf("upgrade request %v %v", req, err)
+		}
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		fmt.Fprintf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			base64.StdEncoding.EncodeToString(sum[:]))
+		// A masked binary frame: a hub must not mask (RFC 6455 5.1).
+		_, _ = c.Write([]byte{0x82, 0x84, 1, 2, 3, 4, 'I' ^ 1, 'N' ^ 2, 'F' ^ 3, 'O' ^ 4})
+	}
+	serve()
+	eventually(t, 5*time.Second, func() error {
+		if st := leaf.hub.Remotes()[0]; !strings.Contains(st.Reason, "mask") {
+			return fmt.Errorf("remote %+v", st)
+		}
+		return nil
+	})
+	waitLog(t, logs, zapcore.InfoLevel, "leafnode connection closed", "mask")
+	serve() // the remote dials again
 }

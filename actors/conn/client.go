@@ -174,6 +174,11 @@ func (a *client) start(c actor.Context) {
 		// The reader sends the INFO and runs the handshake before reading.
 		r.serverTLS = t
 		r.info, _ = protocol.AppendInfo(nil, &info)
+		// After a TLS-first handshake the INFO requires TLS, allow_non_tls
+		// or not, as nats-server's.
+		first := info
+		first.TLSRequired = true
+		r.firstInfo, _ = protocol.AppendInfo(nil, &first)
 	} else {
 		a.queueInfo(&info)
 	}

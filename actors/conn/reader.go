@@ -62,6 +62,7 @@ type readerCore struct {
 	// (a soliciting leaf decides on TLS after the hub's INFO).
 	serverTLS *serverTLS
 	info      []byte
+	firstInfo []byte // the INFO after a TLS-first handshake, when it differs from info
 	clientTLS *tls.Config
 	tlsTime   time.Duration
 	wsDial    *wsDial // a soliciting leaf's WebSocket upgrade
@@ -109,10 +110,10 @@ type reader struct {
 
 func newReader(a *client, root *actor.RootContext, self *actor.PID) *reader {
 	opts := a.env.Opts
-	r := &reader{readerCore: newReaderCore(&a.base, root, self, protocol.ClientMode, protocol.Limits{
-		MaxControlLine: int(opts.MaxControlLine), MaxPayload: int(opts.MaxPayload)}),
+	limits := a.env.ClientLimits.load()
+	r := &reader{readerCore: newReaderCore(&a.base, root, self, protocol.ClientMode, *limits),
 		perms: &a.perms, gatewayReplies: len(opts.LeafNode.Remotes) > 0}
-	r.live = a.env.ClientLimits
+	r.live, r.limits = a.env.ClientLimits, limits
 	return r
 }
 
@@ -181,7 +182,11 @@ func (r *readerCore) run(h protocol.Handler) {
 func (r *readerCore) setUp() error {
 	switch {
 	case r.serverTLS != nil:
-		queue, err := r.stream.acceptTLS(r.serverTLS, r.info)
+		first := r.firstInfo
+		if first == nil {
+			first = r.info
+		}
+		queue, err := r.stream.acceptTLS(r.serverTLS, r.info, first)
 		if err != nil {
 			return err
 		}

@@ -1,9 +1,7 @@
 package conn
 
 import (
-	"bytes"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/leafhub/leafhub/protocol"
 )
 
 // stream is a connection's byte stream as reader and writer use it: the
@@ -116,9 +112,10 @@ type serverTLS struct {
 // the handshake and then the INFO through the queue. With a fallback delay
 // the handshake comes first only if the peer starts talking within it.
 // With allow_non_tls (and no TLS first) a client that does not start TLS
-// stays in clear. info is the INFO line; acceptTLS returns the INFO still to
+// stays in clear. info is the INFO line to send in clear, firstInfo the one
+// to send after a TLS-first handshake; acceptTLS returns the INFO still to
 // be queued, or nil.
-func (s *stream) acceptTLS(t *serverTLS, info []byte) (queue []byte, err error) {
+func (s *stream) acceptTLS(t *serverTLS, info, firstInfo []byte) (queue []byte, err error) {
 	first := t.first
 	if first && t.fallback > 0 {
 		// Only a TLS-first peer talks before the INFO. Whatever it sent
@@ -136,11 +133,10 @@ func (s *stream) acceptTLS(t *serverTLS, info []byte) (queue []byte, err error) 
 		}
 		_ = s.raw.SetWriteDeadline(time.Time{})
 		if t.optional {
-			b, got, err := s.peek(t.timeout)
-			if !got {
-				return nil, fmt.Errorf("read the first byte: %w", err)
-			}
-			if b != tlsRecordType {
+			// As nats-server: a client that starts with anything but a TLS
+			// record, or says nothing within the TLS timeout, goes on in
+			// clear (a closed socket shows at the next read).
+			if b, got, _ := s.peek(t.timeout); !got || b != tlsRecordType {
 				s.conn = s.raw
 				return nil, nil
 			}
@@ -152,12 +148,7 @@ func (s *stream) acceptTLS(t *serverTLS, info []byte) (queue []byte, err error) 
 	if !first {
 		return nil, nil
 	}
-	if t.optional {
-		// nats-server's INFO after a TLS-first handshake requires TLS,
-		// allow_non_tls or not.
-		info = requireTLS(info)
-	}
-	return info, nil
+	return firstInfo, nil
 }
 
 // peek reads the peer's first byte within d and keeps it for the next
@@ -181,19 +172,4 @@ func (s *stream) peek(d time.Duration) (b byte, got bool, err error) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// requireTLS returns the INFO line info with tls_required set.
-func requireTLS(info []byte) []byte {
-	var si protocol.ServerInfo
-	body := bytes.TrimSuffix(bytes.TrimPrefix(info, []byte("INFO ")), []byte("\r\n"))
-	if err := json.Unmarshal(body, &si); err != nil {
-		return info
-	}
-	si.TLSRequired = true
-	out, err := protocol.AppendInfo(nil, &si)
-	if err != nil {
-		return info
-	}
-	return out
 }

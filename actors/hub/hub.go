@@ -25,6 +25,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -171,6 +172,11 @@ func (s *Server) Start() (err error) {
 			_ = s.Shutdown(context.Background())
 		}
 	}()
+	if s.opts.PidFile != "" {
+		if err = writePidFile(s.opts.PidFile); err != nil {
+			return err
+		}
+	}
 	s.metrics, err = newActorMetrics(s.opts.ActorMetrics, s.prom)
 	if err != nil {
 		return err
@@ -423,6 +429,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 		if err := s.metrics.shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if o, _ := s.current(); o.PidFile != "" {
+		_ = os.Remove(o.PidFile) // the current one: a reload may have named another
 	}
 	s.log.Info("server shut down")
 	return errors.Join(errs...)

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -43,6 +44,13 @@ Authorization Options:
     --pass <password>                Password required for connections
     --auth <token>                   Authorization token required for connections
 
+TLS Options:
+    --tls                            Enable TLS, do not verify clients (default: false)
+    --tlscert <file>                 Server certificate file
+    --tlskey <file>                  Private key for server certificate
+    --tlsverify                      Enable TLS, verify client certificates
+    --tlscacert <file>               Client certificate CA for verification
+
 Logging Options:
     -l, --log, --log_file <file>     File to redirect log output
     -T, --logtime                    Timestamp log entries (default: true)
@@ -61,6 +69,8 @@ const shutdownTimeout = 15 * time.Second
 type flags struct {
 	config, host, name, logFile string
 	user, pass, token           string
+	tlsCert, tlsKey, tlsCA      string
+	tls, tlsVerify              bool
 	pidFile, signal             string
 	port, httpPort, profPort    int
 	debug, trace, dv, logtime   bool
@@ -97,6 +107,11 @@ func parseFlags(args []string) (*flags, error) {
 		fs.IntVar(&f.httpPort, n, -2, "")
 	}
 	fs.IntVar(&f.profPort, "profile", -2, "")
+	fs.BoolVar(&f.tls, "tls", false, "")
+	fs.BoolVar(&f.tlsVerify, "tlsverify", false, "")
+	fs.StringVar(&f.tlsCert, "tlscert", "", "")
+	fs.StringVar(&f.tlsKey, "tlskey", "", "")
+	fs.StringVar(&f.tlsCA, "tlscacert", "", "")
 	fs.StringVar(&f.user, "user", "", "")
 	fs.StringVar(&f.pass, "pass", "", "")
 	fs.StringVar(&f.token, "auth", "", "")
@@ -145,7 +160,7 @@ func parseFlags(args []string) (*flags, error) {
 
 // apply overrides configuration values with the flags given, as nats-server
 // does: the command line wins.
-func (f *flags) apply(o *config.Options) {
+func (f *flags) apply(o *config.Options) error {
 	if f.host != "" {
 		o.Host = f.host
 	}
@@ -158,14 +173,16 @@ func (f *flags) apply(o *config.Options) {
 	if f.httpPort != -2 {
 		o.HTTPPort = f.httpPort
 	}
-	if f.user != "" {
-		o.Username = f.user
+	if f.user != "" || f.pass != "" || f.token != "" {
+		if len(o.Users) > 0 {
+			// As nats-server: a users list in the file wins.
+			o.Warnings = append(o.Warnings, "--user, --pass and --auth are ignored: the configuration has a users list")
+		} else {
+			o.Username, o.Password, o.Token = cmp.Or(f.user, o.Username), cmp.Or(f.pass, o.Password), cmp.Or(f.token, o.Token)
+		}
 	}
-	if f.pass != "" {
-		o.Password = f.pass
-	}
-	if f.token != "" {
-		o.Token = f.token
+	if err := f.applyTLS(o); err != nil {
+		return err
 	}
 	if f.profPort != -2 {
 		o.ProfPort = f.profPort
@@ -185,6 +202,27 @@ func (f *flags) apply(o *config.Options) {
 	if f.set["T"] || f.set["logtime"] {
 		o.Logtime = f.logtime
 	}
+	return nil
+}
+
+// applyTLS applies the client-port TLS flags as nats-server does: any of
+// them replaces the file's tls block with certificate, key, CA and verify
+// from the command line; -tls=false turns client TLS off.
+func (f *flags) applyTLS(o *config.Options) error {
+	switch {
+	case f.set["tls"] && !f.tls:
+		o.TLS = nil
+	case f.set["tls"] || f.set["tlsverify"] || f.set["tlscert"] || f.set["tlskey"] || f.set["tlscacert"]:
+		if f.tlsCert == "" {
+			return errors.New("TLS Server certificate must be present and valid")
+		}
+		if f.tlsKey == "" {
+			return errors.New("TLS Server private key must be present and valid")
+		}
+		o.TLS = &config.TLSOpts{CertFile: f.tlsCert, KeyFile: f.tlsKey, CaFile: f.tlsCA, Verify: f.tlsVerify,
+			Timeout: config.DefaultTLSTimeout}
+	}
+	return nil
 }
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -210,7 +248,11 @@ func run(args []string) int {
 		fmt.Printf("leafhub: v%s (nats-server v%s compatible)\n", hub.Version, hub.CompatVersion)
 		return 0
 	}
-	opts, err := loadOptions(f.config, f)
+	applied := f
+	if f.check {
+		applied = nil // as nats-server: -t judges the file, not the flags
+	}
+	opts, err := loadOptions(f.config, applied)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "leafhub: %s\n", indent(err.Error()))
 		return 1
@@ -228,25 +270,18 @@ func run(args []string) int {
 	for _, w := range opts.Warnings {
 		lg.Warn(w)
 	}
-	// Trap the signals before anything can name this process (the pid file,
-	// the "ready" log line): a SIGHUP that arrives early is a reload once the
-	// server runs, never the default action that kills the process.
+	// Trap the signals before anything can name this process (the hub's pid
+	// file, the "ready" log line): a SIGHUP that arrives early is a reload
+	// once the server runs, never the default action that kills the process.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
-	if opts.PidFile != "" {
-		if err := writePidFile(opts.PidFile); err != nil {
-			lg.Error("cannot start", zap.Error(err))
-			return 1
-		}
-		defer os.Remove(opts.PidFile)
-	}
 	return serve(opts, f, lg, sigs)
 }
 
 // loadOptions reads the configuration file (none: the defaults), applies
-// the command-line flags over it and validates the result: at start-up and
-// on every reload.
+// the command-line flags over it (unless f is nil) and validates the
+// result: at start-up, on every reload, and for -t.
 func loadOptions(path string, f *flags) (*config.Options, error) {
 	opts := config.Default()
 	if path != "" {
@@ -255,7 +290,11 @@ func loadOptions(path string, f *flags) (*config.Options, error) {
 			return nil, fmt.Errorf("configuration errors in %s:\n%w", path, err)
 		}
 	}
-	f.apply(opts)
+	if f != nil {
+		if err := f.apply(opts); err != nil {
+			return nil, err
+		}
+	}
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid options: %w", err)
 	}
@@ -274,12 +313,6 @@ func serve(opts *config.Options, f *flags, lg *logger, sigs chan os.Signal) int 
 		log.Error("cannot start", zap.Error(err))
 		return 1
 	}
-	defer func() {
-		// A reload may have named another pid file (the hub wrote it): remove it too.
-		if o, _ := s.Options(); o.PidFile != "" && o.PidFile != opts.PidFile {
-			_ = os.Remove(o.PidFile)
-		}
-	}()
 	var ldmDone chan error // set once lame duck mode runs
 	for {
 		select {

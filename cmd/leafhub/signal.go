@@ -82,6 +82,10 @@ func resolvePIDs(target string) ([]int, error) {
 		}
 	}
 	switch {
+	case len(running) == 0:
+		return nil, errors.New("no leafhub process found")
+	case len(found) == 0 && glob:
+		return nil, nil // as nats-server: a glob that matches no running leafhub signals nothing
 	case len(found) == 0:
 		return nil, errors.New("no leafhub process found")
 	case len(found) > 1 && !glob:
@@ -110,12 +114,4 @@ func runningLeafhubs() ([]int, error) {
 		}
 	}
 	return pids, nil
-}
-
-// writePidFile writes our pid, as nats-server's -P/--pid and pid_file do.
-func writePidFile(path string) error {
-	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
-		return fmt.Errorf("write pid file: %w", err)
-	}
-	return nil
 }

@@ -1,0 +1,17 @@
+package hub
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// writePidFile writes our pid to path, as nats-server's pid_file (and
+// -P/--pid) do: at start and when a reload names another file. Shutdown
+// removes the current one.
+func writePidFile(path string) error {
+	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return fmt.Errorf("write pid file: %w", err)
+	}
+	return nil
+}
