@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +25,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/leafhub/leafhub/actors/hub"
+	"github.com/leafhub/leafhub/actors/monitor"
 	"github.com/leafhub/leafhub/config"
 )
 
@@ -256,25 +260,75 @@ func TestActorMetricsSwitch(t *testing.T) {
 	}
 }
 
+// TestActorz: /actorz lists the actor tree with snake_case keys, per-kind
+// totals, and each actor's own restart count, which a fault raises.
 func TestActorz(t *testing.T) {
 	s := startLeafhub(t, monitorConf)
 	connect(t, s.url)
-	var a struct {
-		Actors []struct {
-			ID, Parent, Kind string
-		} `json:"actors"`
+	type actorz struct {
+		Kinds  []map[string]any `json:"kinds"`
+		Actors []map[string]any `json:"actors"`
 	}
+	var a actorz
 	getJSON(t, s.monitor+"/actorz", &a)
+	wantKeys := func(what string, m map[string]any, want ...string) {
+		t.Helper()
+		if got := keys(m); !slices.Equal(got, want) {
+			t.Errorf("%s keys %v, want %v", what, got, want)
+		}
+	}
+	if len(a.Kinds) == 0 || len(a.Actors) == 0 {
+		t.Fatalf("actorz %+v", a)
+	}
+	wantKeys("kinds entry", a.Kinds[0], "failures", "kind", "live", "mailbox_depth", "mailbox_depth_max", "restarts", "stops")
+	wantKeys("actors entry", a.Actors[0], "failures", "id", "kind", "mailbox_depth", "parent", "restarts", "started")
 	kinds := map[string]int{}
 	for _, x := range a.Actors {
-		kinds[x.Kind]++
-		if x.Kind == "client" && x.Parent != "hub/conns" {
-			t.Errorf("client actor %s has parent %q", x.ID, x.Parent)
+		kinds[x["kind"].(string)]++
+		if x["kind"] == "client" && x["parent"] != "hub/conns" {
+			t.Errorf("client actor %s has parent %q", x["id"], x["parent"])
+		}
+		if x["restarts"] != 0.0 {
+			t.Errorf("actor %s restarted %v times before any fault", x["id"], x["restarts"])
 		}
 	}
 	if kinds["client"] != 1 || kinds["account"] < 2 || kinds["listener"] != 1 || kinds["hub"] != 1 {
 		t.Fatalf("actor kinds %v", kinds)
 	}
+	// A panic in the account actor of $G restarts it: its own count and the
+	// kind's go to 1, the other accounts' stay 0.
+	if err := s.hub.FaultAccount("$G"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() error {
+		var a actorz
+		getJSON(t, s.monitor+"/actorz", &a)
+		restarted := map[string]float64{}
+		for _, x := range a.Actors {
+			if x["kind"] == "account" {
+				restarted[x["id"].(string)] = x["restarts"].(float64)
+			}
+		}
+		seen := false
+		for id, n := range restarted {
+			want := 0.0
+			if strings.HasSuffix(id, "/account-$G") {
+				seen, want = true, 1
+			}
+			if n != want {
+				return fmt.Errorf("account actor restarts %v", restarted)
+			}
+		}
+		if !seen {
+			return fmt.Errorf("no actor for account $G among %v", restarted)
+		}
+		for _, k := range a.Kinds {
+			if k["kind"] == "account" && k["restarts"] == 1.0 && k["failures"] == 1.0 {
+				return nil
+			}
+		}
+		return fmt.Errorf("account kind after the fault: %v", a.Kinds)
+	})
 }
 
 // TestSubszAccountzKeysMatchNATS: the same topology on both servers gives
@@ -899,4 +953,262 @@ func TestVarzConfigLoadTimeAndDigest(t *testing.T) {
 	if third, _ := varz(); third != second {
 		t.Fatalf("a refused reload changed /varz: %+v, was %+v", third, second)
 	}
+}
+
+// scrape returns /metrics of a server with a monitoring port.
+func scrape(t testing.TB, s *target) string {
+	t.Helper()
+	resp, err := http.Get(s.monitor + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// seriesLabels maps each metric name in a Prometheus text answer to the
+// label names of its first series.
+func seriesLabels(text string) map[string][]string {
+	labelName := regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="`)
+	out := map[string][]string{}
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, rest := line, ""
+		if i := strings.IndexAny(line, "{ "); i >= 0 {
+			name, rest = line[:i], line[i:]
+		}
+		if _, ok := out[name]; ok {
+			continue
+		}
+		var labels []string
+		if strings.HasPrefix(rest, "{") {
+			for _, m := range labelName.FindAllStringSubmatch(rest[:strings.LastIndexByte(rest, '}')], -1) {
+				labels = append(labels, m[1])
+			}
+		}
+		sort.Strings(labels)
+		out[name] = labels
+	}
+	return out
+}
+
+// documentedMetrics reads the names (with their labels, where given) from
+// README's metric table, the one headed "| metric | type |".
+func documentedMetrics(t *testing.T) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "\n| metric | type |\n")
+	if !ok {
+		t.Fatal("README has no metric table")
+	}
+	code := regexp.MustCompile("`([^`]+)`")
+	out := map[string][]string{}
+	for _, row := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(row, "|") {
+			break
+		}
+		cells := strings.Split(row, "|")
+		if strings.HasPrefix(cells[1], "---") {
+			continue
+		}
+		for _, m := range code.FindAllStringSubmatch(cells[1], -1) {
+			name, labels, _ := strings.Cut(strings.TrimSuffix(m[1], "}"), "{")
+			if !strings.HasPrefix(name, "gnatsd_") && !strings.HasPrefix(name, "leafhub_") {
+				t.Errorf("README's metric table names %q: not a whole gnatsd_ or leafhub_ name", m[1])
+				continue
+			}
+			var ls []string
+			if labels != "" {
+				ls = strings.Split(labels, ",")
+				sort.Strings(ls)
+			}
+			out[name] = ls
+		}
+	}
+	return out
+}
+
+// dashboardMetrics reads the metric names the Grafana dashboards query
+// (panel exprs and template variable queries).
+func dashboardMetrics(t *testing.T) map[string]string {
+	t.Helper()
+	files, _ := filepath.Glob("../deploy/grafana/*.json")
+	if len(files) == 0 {
+		t.Fatal("no dashboards in deploy/grafana")
+	}
+	name := regexp.MustCompile(`\b(?:gnatsd|leafhub)_[a-zA-Z0-9_:]+`)
+	out := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var walk func(v any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, e := range x {
+					if s, ok := e.(string); ok && (k == "expr" || k == "query" || k == "definition") {
+						for _, n := range name.FindAllString(s, -1) {
+							out[n] = filepath.Base(f)
+						}
+					}
+					walk(e)
+				}
+			case []any:
+				for _, e := range x {
+					walk(e)
+				}
+			}
+		}
+		walk(doc)
+	}
+	return out
+}
+
+// TestMetricsDocumented: every metric README's table names and every one
+// the Grafana dashboard queries is in /metrics of a leafhub with a remote,
+// its leaf connection and per-actor series, with the labels README gives.
+// The exporter's names take the configured prefix in place of gnatsd.
+func TestMetricsDocumented(t *testing.T) {
+	hub := startNATS(t, hubConf)
+	leaf := startLeafhub(t, leafConf("EDGE", hub.leafPort(t), "")+monitorConf+
+		"leafhub { metrics_prefix: edge, per_actor_metrics: true }\n")
+	waitLeafs(t, hub, 1)
+	eventually(t, 5*time.Second, func() error {
+		if z, err := leaf.hub.Leafz(monitor.LeafzOptions{}); err != nil || z.NumLeafs != 1 {
+			return fmt.Errorf("leafz %+v %v", z, err)
+		}
+		return nil
+	})
+	served := seriesLabels(scrape(t, leaf))
+	prefixed := func(name string) string {
+		if rest, ok := strings.CutPrefix(name, "gnatsd_"); ok {
+			return "edge_" + rest
+		}
+		return name
+	}
+	readme := documentedMetrics(t)
+	dash := dashboardMetrics(t)
+	if len(readme) < 20 || len(dash) < 20 {
+		t.Fatalf("found %d names in README's table and %d in the dashboards: the extraction is broken", len(readme), len(dash))
+	}
+	for name, labels := range readme {
+		got, ok := served[prefixed(name)]
+		switch {
+		case !ok:
+			t.Errorf("README's metric %s is not in /metrics (as %s)", name, prefixed(name))
+		case labels != nil && !slices.Equal(got, labels):
+			t.Errorf("README gives %s the labels %v; /metrics has %v", name, labels, got)
+		}
+	}
+	for name, file := range dash {
+		if _, ok := served[prefixed(name)]; !ok {
+			t.Errorf("%s queries %s, which /metrics lacks (as %s)", file, name, prefixed(name))
+		}
+	}
+	for name := range served {
+		if strings.HasPrefix(name, "gnatsd_") {
+			t.Errorf("%s ignores metrics_prefix", name)
+		}
+	}
+}
+
+// promValue escapes a label value as the Prometheus text format does.
+func promValue(v string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v)
+}
+
+// TestRemoteMetricsFollowConfig: /metrics has each remote's state,
+// attempts, next attempt time and last disconnect reason, as /remotez
+// shows them, labelled by the remote's position in leafnodes.remotes.
+// A reload that changes remote 0 keeps it remote="0"; one that removes it
+// makes the next remote remote="0", with no series left for remote="1".
+func TestRemoteMetricsFollowConfig(t *testing.T) {
+	h := startNATS(t, hubConf)
+	good := fmt.Sprintf(`{ url: "nats://127.0.0.1:%d" }`, h.leafPort(t))
+	changed := fmt.Sprintf(`{ url: "nats://127.0.0.1:%d", compression: { mode: s2_auto, rtt_thresholds: [5ms, 20ms, 60ms] } }`, h.leafPort(t))
+	refused := fmt.Sprintf(`{ url: "nats://127.0.0.1:%d" }`, freePort(t))
+	conf := func(remotes ...string) string {
+		// A long reconnect keeps the refused remote waiting while the test looks.
+		return monitorConf + "server_name: EDGE\nleafnodes { reconnect: \"1m\", remotes [ " + strings.Join(remotes, ", ") + " ] }\n"
+	}
+	leaf := startLeafhub(t, baseConf+conf(good, refused))
+	// check compares /remotez with /metrics once the remotes are in states.
+	check := func(states ...string) {
+		t.Helper()
+		eventually(t, 10*time.Second, func() error {
+			var rz struct {
+				Remotes []struct {
+					Index       int       `json:"index"`
+					State       string    `json:"state"`
+					Reason      string    `json:"reason"`
+					NextAttempt time.Time `json:"next_attempt"`
+				} `json:"remotes"`
+			}
+			getJSON(t, leaf.monitor+"/remotez", &rz)
+			if len(rz.Remotes) != len(states) {
+				return fmt.Errorf("remotez %+v, want states %v", rz.Remotes, states)
+			}
+			text := scrape(t, leaf)
+			for i, r := range rz.Remotes {
+				if r.Index != i || r.State != states[i] {
+					return fmt.Errorf("remotez %+v, want states %v", rz.Remotes, states)
+				}
+				if r.State == "waiting" && (r.Reason == "" || r.NextAttempt.IsZero()) {
+					return fmt.Errorf("waiting remote %+v has no reason or next attempt", r)
+				}
+				lv := fmt.Sprintf(`local_account="$G",remote="%d"`, i)
+				for _, want := range []string{
+					fmt.Sprintf(`leafhub_remote_state{%s,state="%s"} 1`, lv, r.State),
+					fmt.Sprintf(`leafhub_remote_last_disconnect{local_account="$G",reason="%s",remote="%d"} 1`, promValue(r.Reason), i),
+				} {
+					if !strings.Contains(text, want+"\n") {
+						return fmt.Errorf("/metrics lacks %s", want)
+					}
+				}
+				_, after, ok := strings.Cut(text, "leafhub_remote_next_attempt_timestamp_seconds{"+lv+"} ")
+				if !ok {
+					return fmt.Errorf("/metrics has no next attempt of remote %d", i)
+				}
+				v, err := strconv.ParseFloat(strings.SplitN(after, "\n", 2)[0], 64)
+				want := 0.0
+				if !r.NextAttempt.IsZero() {
+					want = float64(r.NextAttempt.UnixNano()) / 1e9
+				}
+				if err != nil || math.Abs(v-want) > 1e-3 {
+					return fmt.Errorf("next attempt of remote %d: /metrics %v (%v), /remotez %v", i, v, err, r.NextAttempt)
+				}
+			}
+			// One series per remote and metric: none left from a former numbering.
+			for _, m := range []string{"state", "attempts", "connects_total", "next_attempt_timestamp_seconds", "last_disconnect"} {
+				if n := strings.Count(text, "\nleafhub_remote_"+m+"{"); n != len(states) {
+					return fmt.Errorf("%d leafhub_remote_%s series for %d remotes", n, m, len(states))
+				}
+			}
+			return nil
+		})
+	}
+	check("connected", "waiting")
+	if err := reloadWith(t, leaf, conf(changed, refused)); err != nil {
+		t.Fatal(err)
+	}
+	check("connected", "waiting")
+	if err := reloadWith(t, leaf, conf(refused)); err != nil {
+		t.Fatal(err)
+	}
+	check("waiting")
 }

@@ -77,28 +77,30 @@ func (s *Server) startRemotes() error {
 	if err != nil {
 		return err
 	}
-	for _, r := range s.opts.LeafNode.Remotes {
-		if err := s.spawnRemote(r, s.opts.LeafNode.ReconnectInterval); err != nil {
+	for i, r := range s.opts.LeafNode.Remotes {
+		if err := s.spawnRemote(i, r, s.opts.LeafNode.ReconnectInterval); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// spawnRemote starts the actor of one configured remote. mu is held or
-// the server is not running yet.
-func (s *Server) spawnRemote(r *config.RemoteLeafOpts, interval time.Duration) error {
-	i := s.remoteSeq
+// spawnRemote starts the actor of the remote at index i of
+// leafnodes.remotes. mu is held or the server is not running yet. The
+// actor's name takes a sequence number instead of i: after a reload, a
+// kept remote may still run under the name of the index a new one gets.
+func (s *Server) spawnRemote(i int, r *config.RemoteLeafOpts, interval time.Duration) error {
+	seq := s.remoteSeq
 	s.remoteSeq++
 	sh := &remote.Shared{}
 	cfg := remote.Config{Index: i, Opts: r, Interval: interval, Conns: s.connsSup,
 		Log: s.log.With(zap.String("kind", "remote"))}
 	props := remote.Props(cfg, sh).Configure(actor.WithMailbox(s.reg.Mailbox("remote")))
-	pid, err := spawnUnder(s.sys.Root, s.remoteSup, props, fmt.Sprintf("remote-%d", i))
+	pid, err := spawnUnder(s.sys.Root, s.remoteSup, props, fmt.Sprintf("remote-%d", seq))
 	if err != nil {
 		return err
 	}
-	s.remotes = append(s.remotes, remoteEntry{sh: sh, pid: pid, opts: r, interval: interval})
+	s.remotes = append(s.remotes, remoteEntry{sh: sh, pid: pid, opts: r, interval: interval, index: i})
 	return nil
 }
 
@@ -114,7 +116,7 @@ func (z *remotez) Metrics() []monitor.RemoteMetric {
 	out := make([]monitor.RemoteMetric, len(z.Remotes))
 	for i, r := range z.Remotes {
 		out[i] = monitor.RemoteMetric{Index: r.Index, LocalAccount: r.LocalAccount, State: r.State, Attempts: r.Attempts,
-			Connects: r.Connects}
+			Connects: r.Connects, NextAttempt: r.NextAttempt, Reason: r.Reason}
 	}
 	return out
 }
@@ -124,25 +126,33 @@ func (s *Server) Remotez() any {
 	return &remotez{ID: s.id, Now: time.Now(), Remotes: s.Remotes()}
 }
 
-// FaultRemote makes remote i's actor panic (test-only fault injection).
+// FaultRemote makes the actor of remote i (its index in leafnodes.remotes)
+// panic (test-only fault injection).
 func (s *Server) FaultRemote(i int) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if i < 0 || i >= len(s.remotes) {
-		return fmt.Errorf("no remote %d", i)
+	for _, r := range s.remotes {
+		if r.index == i {
+			s.sys.Root.Send(r.pid, &remote.Fault{})
+			return nil
+		}
 	}
-	s.sys.Root.Send(s.remotes[i].pid, &remote.Fault{})
-	return nil
+	return fmt.Errorf("no remote %d", i)
 }
 
-// Remotes returns each configured remote's status.
+// Remotes returns each configured remote's status in configuration order,
+// Index being the remote's current position in leafnodes.remotes (the
+// actor knows only the one it was started at).
 func (s *Server) Remotes() []*remote.Status {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]*remote.Status, len(s.remotes))
 	for i, r := range s.remotes {
-		out[i] = r.sh.Status()
+		st := *r.sh.Status()
+		st.Index = r.index
+		out[i] = &st
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
 	return out
 }
 

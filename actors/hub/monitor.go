@@ -132,17 +132,14 @@ func uptime(d time.Duration) string {
 // Connz reports /connz with nats-server's filters, order and paging. As
 // nats-server: total counts the connections in the state asked for (of the
 // account, with acc=), before the cid and user filters; an unknown account
-// gives an empty answer without a server id.
+// gives an empty answer without a server id. q.State is "open" (or ""),
+// "closed" or "any", as the monitor's query parsing gives it.
+//
+// Connections are sorted and paged on figures their State holds; only the
+// page's entries are built, so subscriptions (one ask of each actor) and
+// certificate digests cost per entry shown, not per connection.
 func (s *Server) Connz(q monitor.ConnzOptions) (*monitor.Connz, error) {
-	switch q.State {
-	case "", "open":
-		q.State = "open"
-	case "closed":
-	case "any", "all":
-		q.State = "any"
-	default:
-		return nil, fmt.Errorf("Error decoding state for %s", q.State)
-	}
+	wantOpen, wantClosed := q.State != "closed", q.State == "closed" || q.State == "any"
 	by := q.Sort
 	if by == "" {
 		by = "cid"
@@ -172,14 +169,14 @@ func (s *Server) Connz(q monitor.ConnzOptions) (*monitor.Connz, error) {
 		return nil, err
 	}
 	var open, closed []*conn.State
-	if q.State != "closed" {
+	if wantOpen {
 		for _, st := range l.Open {
 			if q.Account == "" || st.Meta().Account == q.Account {
 				open = append(open, st)
 			}
 		}
 	}
-	if q.State != "open" {
+	if wantClosed {
 		for _, st := range l.Closed {
 			// A closed connection of the global account has no account
 			// name to match, as in nats-server.
@@ -190,71 +187,89 @@ func (s *Server) Connz(q monitor.ConnzOptions) (*monitor.Connz, error) {
 	}
 	z.Total = len(open) + len(closed)
 	userOK := func(st *conn.State) bool { return q.User == "" || st.Meta().User == q.User }
-	var picked []*conn.State
+	var rows []connzRow
 	for _, st := range open {
 		if (q.CID == 0 || st.CID == q.CID) && userOK(st) {
-			picked = append(picked, st)
+			rows = append(rows, newConnzRow(st, now))
 		}
 	}
-	if q.CID == 0 || len(picked) == 0 {
+	if q.CID == 0 || len(rows) == 0 {
 		for _, st := range closed {
 			if (q.CID == 0 || st.CID == q.CID) && userOK(st) {
-				picked = append(picked, st)
+				rows = append(rows, newConnzRow(st, now))
 			}
 		}
 	}
-	o, _ := s.current()
+	sort.Slice(rows, func(i, j int) bool { return rows[i].st.CID < rows[j].st.CID })
+	sort.SliceStable(rows, func(i, j int) bool { return less(&rows[i], &rows[j]) })
+	off := min(z.Offset, len(rows))
+	page := rows[off : off+min(limit, len(rows)-off)]
 	var subs map[*conn.State]*conn.Subjects
 	if q.Subscriptions || q.SubscriptionsDetail {
-		subs = s.subjectsOf(picked)
+		sts := make([]*conn.State, len(page))
+		for i := range page {
+			sts[i] = page[i].st
+		}
+		subs = s.subjectsOf(sts)
 	}
-	entries := make([]connzEntry, 0, len(picked))
-	for _, st := range picked {
-		entries = append(entries, s.connInfo(o, st, now, &q, subs[st]))
-	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].ci.Cid < entries[j].ci.Cid })
-	sort.SliceStable(entries, func(i, j int) bool { return less(&entries[i], &entries[j], now) })
-	off := min(z.Offset, len(entries))
-	end := off + min(limit, len(entries)-off)
-	z.Conns = make([]*monitor.ConnInfo, 0, end-off)
-	for _, e := range entries[off:end] {
-		z.Conns = append(z.Conns, e.ci)
+	o, _ := s.current()
+	z.Conns = make([]*monitor.ConnInfo, 0, len(page))
+	for i := range page {
+		z.Conns = append(z.Conns, s.connInfo(o, &page[i], now, &q, subs[page[i].st]))
 	}
 	z.NumConns = len(z.Conns)
 	return z, nil
 }
 
-// connzEntry is a connection to sort: its /connz entry and its RTT.
-type connzEntry struct {
-	ci  *monitor.ConnInfo
-	rtt time.Duration
+// connzRow is a connection to sort and page: the figures /connz sorts on,
+// read once from its State. Its entry shows the same figures.
+type connzRow struct {
+	st                                 *conn.State
+	numSubs                            uint32
+	inMsgs, inBytes, outMsgs, outBytes int64
+	pending                            int
+	last, stop                         time.Time // stop is zero while open
+	uptime, rtt                        time.Duration
+	reason                             string
 }
 
-// connzOrder holds nats-server's sort options: only cid (and start, the
-// same) and uptime, reason ascend; the others put the largest first.
-var connzOrder = map[string]func(a, b *connzEntry, now time.Time) bool{
-	"cid":        func(a, b *connzEntry, _ time.Time) bool { return a.ci.Cid < b.ci.Cid },
-	"start":      func(a, b *connzEntry, _ time.Time) bool { return a.ci.Cid < b.ci.Cid },
-	"subs":       func(a, b *connzEntry, _ time.Time) bool { return a.ci.NumSubs > b.ci.NumSubs },
-	"pending":    func(a, b *connzEntry, _ time.Time) bool { return a.ci.Pending > b.ci.Pending },
-	"msgs_to":    func(a, b *connzEntry, _ time.Time) bool { return a.ci.OutMsgs > b.ci.OutMsgs },
-	"msgs_from":  func(a, b *connzEntry, _ time.Time) bool { return a.ci.InMsgs > b.ci.InMsgs },
-	"bytes_to":   func(a, b *connzEntry, _ time.Time) bool { return a.ci.OutBytes > b.ci.OutBytes },
-	"bytes_from": func(a, b *connzEntry, _ time.Time) bool { return a.ci.InBytes > b.ci.InBytes },
-	"last":       func(a, b *connzEntry, _ time.Time) bool { return a.ci.LastActivity.After(b.ci.LastActivity) },
-	"idle":       func(a, b *connzEntry, _ time.Time) bool { return a.ci.LastActivity.Before(b.ci.LastActivity) },
-	"uptime":     func(a, b *connzEntry, now time.Time) bool { return connUptime(a.ci, now) < connUptime(b.ci, now) },
-	"stop":       func(a, b *connzEntry, _ time.Time) bool { return a.ci.Stop.After(*b.ci.Stop) },
-	"reason":     func(a, b *connzEntry, _ time.Time) bool { return a.ci.Reason < b.ci.Reason },
-	"rtt":        func(a, b *connzEntry, _ time.Time) bool { return a.rtt > b.rtt },
-}
-
-// connUptime is how long a connection lived: until now, or until it closed.
-func connUptime(ci *monitor.ConnInfo, now time.Time) time.Duration {
-	if ci.Stop != nil {
-		return ci.Stop.Sub(ci.Start)
+func newConnzRow(st *conn.State, now time.Time) connzRow {
+	r := connzRow{st: st, numSubs: uint32(st.NumSubs()), last: st.LastActivity(), stop: st.Stop(), rtt: st.RTT()}
+	if ep := st.Endpoint(); ep != nil {
+		r.inMsgs, r.inBytes = ep.InMsgs.Load(), ep.InBytes.Load()
+		r.outMsgs, r.outBytes, r.pending = ep.Out.Stats()
 	}
-	return now.Sub(ci.Start)
+	end := now
+	if !r.stop.IsZero() {
+		// Frozen when the connection closed.
+		end = r.stop
+		r.reason = st.Reason().String()
+	}
+	r.uptime = end.Sub(st.Start)
+	return r
+}
+
+// connzByCID is the order of sort=cid and of sort=start: connection ids
+// grow with the start time.
+func connzByCID(a, b *connzRow) bool { return a.st.CID < b.st.CID }
+
+// connzOrder holds nats-server's sort options: only cid, start, uptime
+// and reason ascend; the others put the largest first.
+var connzOrder = map[string]func(a, b *connzRow) bool{
+	"cid":        connzByCID,
+	"start":      connzByCID,
+	"subs":       func(a, b *connzRow) bool { return a.numSubs > b.numSubs },
+	"pending":    func(a, b *connzRow) bool { return a.pending > b.pending },
+	"msgs_to":    func(a, b *connzRow) bool { return a.outMsgs > b.outMsgs },
+	"msgs_from":  func(a, b *connzRow) bool { return a.inMsgs > b.inMsgs },
+	"bytes_to":   func(a, b *connzRow) bool { return a.outBytes > b.outBytes },
+	"bytes_from": func(a, b *connzRow) bool { return a.inBytes > b.inBytes },
+	"last":       func(a, b *connzRow) bool { return a.last.After(b.last) },
+	"idle":       func(a, b *connzRow) bool { return a.last.Before(b.last) },
+	"uptime":     func(a, b *connzRow) bool { return a.uptime < b.uptime },
+	"stop":       func(a, b *connzRow) bool { return a.stop.After(b.stop) },
+	"reason":     func(a, b *connzRow) bool { return a.reason < b.reason },
+	"rtt":        func(a, b *connzRow) bool { return a.rtt > b.rtt },
 }
 
 // closedAccount is the account nats-server keeps for a closed connection:
@@ -266,20 +281,21 @@ func closedAccount(st *conn.State) string {
 	return ""
 }
 
-// connInfo is a connection's /connz entry, filled as nats-server fills it:
-// an open connection shows its user, account, JWT and peer certificates
-// only with auth=1; a closed one always shows its JWT fields, with auth=1
-// also its user and account, never its peer certificates.
-// connInfo is st's /connz entry; live are its subscriptions when it is
-// open and they were asked for.
-func (s *Server) connInfo(o *config.Options, st *conn.State, now time.Time, q *monitor.ConnzOptions, live *conn.Subjects) connzEntry {
+// connInfo is the /connz entry of r's connection, filled as nats-server
+// fills it: an open connection shows its user, account, JWT and peer
+// certificates only with auth=1; a closed one always shows its JWT fields,
+// with auth=1 also its user and account, never its peer certificates. live
+// are its subscriptions when it is open and they were asked for.
+func (s *Server) connInfo(o *config.Options, r *connzRow, now time.Time, q *monitor.ConnzOptions, live *conn.Subjects) *monitor.ConnInfo {
+	st := r.st
 	meta := st.Meta()
-	stop := st.Stop()
-	closed := !stop.IsZero()
+	closed := !r.stop.IsZero()
 	ci := &monitor.ConnInfo{
 		Cid: st.CID, Kind: st.Kind.String(), IP: st.Remote.Addr().String(), Port: int(st.Remote.Port()),
-		Start: st.Start, LastActivity: st.LastActivity(), NumSubs: uint32(st.NumSubs()),
+		Start: st.Start, LastActivity: r.last, NumSubs: r.numSubs,
 		Name: meta.Name, Lang: meta.Lang, Version: meta.Version,
+		InMsgs: r.inMsgs, InBytes: r.inBytes, OutMsgs: r.outMsgs, OutBytes: r.outBytes, Pending: r.pending,
+		RTT: rttString(r.rtt), Uptime: uptime(r.uptime),
 	}
 	if st.Kind == route.KindClient {
 		ci.Type = "nats"
@@ -287,19 +303,13 @@ func (s *Server) connInfo(o *config.Options, st *conn.State, now time.Time, q *m
 			ci.Type = "websocket"
 		}
 	}
-	rtt := st.RTT()
-	ci.RTT = rttString(rtt)
 	end := now
 	if closed {
-		// Frozen when the connection closed.
+		stop := r.stop
 		end = stop
-		ci.Stop, ci.Reason = &stop, st.Reason().String()
+		ci.Stop, ci.Reason = &stop, r.reason
 	}
-	ci.Uptime, ci.Idle = uptime(end.Sub(st.Start)), uptime(end.Sub(ci.LastActivity))
-	if ep := st.Endpoint(); ep != nil {
-		ci.InMsgs, ci.InBytes = ep.InMsgs.Load(), ep.InBytes.Load()
-		ci.OutMsgs, ci.OutBytes, ci.Pending = ep.Out.Stats()
-	}
+	ci.Idle = uptime(end.Sub(r.last))
 	if t := meta.TLS; t != nil {
 		ci.TLSVersion, ci.TLSCipher, ci.TLSFirst = tlsVersion(t.Version), tls.CipherSuiteName(t.CipherSuite), t.First
 		if q.Username && !closed {
@@ -351,7 +361,7 @@ func (s *Server) connInfo(o *config.Options, st *conn.State, now time.Time, q *m
 			}
 		}
 	}
-	return connzEntry{ci: ci, rtt: rtt}
+	return ci
 }
 
 // accountNameTag is nats-server's name tag of an account: the name in its

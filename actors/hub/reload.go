@@ -168,6 +168,7 @@ type remoteEntry struct {
 	pid      *actor.PID
 	opts     *config.RemoteLeafOpts
 	interval time.Duration // leafnodes.reconnect
+	index    int           // position in leafnodes.remotes (/remotez, /metrics)
 }
 
 // reconcileRemotes keeps remotes whose configuration did not change, stops
@@ -186,10 +187,11 @@ func (s *Server) reconcileRemotes(o *config.Options) error {
 		}
 		if j >= 0 {
 			taken[j] = true
+			e.index = j
 			kept = append(kept, e)
 			continue
 		}
-		s.log.Info("remote removed or changed by the reload; stopping it", zap.Int("remote", e.sh.Status().Index))
+		s.log.Info("remote removed or changed by the reload; stopping it", zap.Int("remote", e.index))
 		_ = s.sys.Root.StopFuture(e.pid).Wait()
 	}
 	s.remotes = kept
@@ -198,7 +200,7 @@ func (s *Server) reconcileRemotes(o *config.Options) error {
 			continue
 		}
 		s.log.Info("remote added by the reload", zap.Strings("urls", r.HostPorts()))
-		if err := s.spawnRemote(r, interval); err != nil {
+		if err := s.spawnRemote(j, r, interval); err != nil {
 			return err
 		}
 	}

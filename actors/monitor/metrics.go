@@ -109,14 +109,20 @@ func (c *actorCollector) Collect(ch chan<- prometheus.Metric) {
 // leafzCollector exports /leafz under prometheus-nats-exporter's names
 // (<prefix>_leafz_conn_rtt, ..._conn_in_msgs, ...; labels server_id,
 // account, account_id, ip, port, name) plus leafhub's per-leaf interest
-// counters.
+// counters and the status of each configured remote.
 type leafzCollector struct {
-	src                                         Source
-	total, info, rtt, inMsgs, outMsgs           *prometheus.Desc
-	inBytes, outBytes, subs                     *prometheus.Desc
-	announced, lsPlusIn, lsMinusIn, lsPlusOut   *prometheus.Desc
-	lsMinusOut, remoteState, remoteConnAttempts *prometheus.Desc
-	remoteConnects                              *prometheus.Desc
+	src                                       Source
+	total, info, rtt, inMsgs, outMsgs         *prometheus.Desc
+	inBytes, outBytes, subs                   *prometheus.Desc
+	announced, lsPlusIn, lsMinusIn, lsPlusOut *prometheus.Desc
+	lsMinusOut                                *prometheus.Desc
+	remote                                    remoteDescs
+}
+
+// remoteDescs are the series of each configured remote, labelled by its
+// position in leafnodes.remotes (as /remotez's index) and local account.
+type remoteDescs struct {
+	state, attempts, connects, nextAttempt, lastDisconnect *prometheus.Desc
 }
 
 func newLeafzCollector(src Source, prefix string) *leafzCollector {
@@ -142,18 +148,29 @@ func newLeafzCollector(src Source, prefix string) *leafzCollector {
 		lsMinusIn:  own("ls_minus_in_total", "LS- received from the peer."),
 		lsPlusOut:  own("ls_plus_out_total", "LS+ sent to the peer."),
 		lsMinusOut: own("ls_minus_out_total", "LS- sent to the peer."),
-		remoteState: prometheus.NewDesc("leafhub_remote_state", "1 for the state a configured remote is in.",
-			[]string{"remote", "local_account", "state"}, nil),
-		remoteConnAttempts: prometheus.NewDesc("leafhub_remote_attempts", "Connect attempts since the remote's last connection.",
-			[]string{"remote", "local_account"}, nil),
-		remoteConnects: prometheus.NewDesc("leafhub_remote_connects_total", "Connections of the remote that the hub accepted.",
-			[]string{"remote", "local_account"}, nil),
+		remote:     newRemoteDescs(),
+	}
+}
+
+func newRemoteDescs() remoteDescs {
+	labels := []string{"remote", "local_account"}
+	d := func(name, help string, extra ...string) *prometheus.Desc {
+		return prometheus.NewDesc("leafhub_remote_"+name, help, append(labels, extra...), nil)
+	}
+	return remoteDescs{
+		state:       d("state", "1 for the state a configured remote is in.", "state"),
+		attempts:    d("attempts", "Connect attempts since the remote's last connection."),
+		connects:    d("connects_total", "Connections of the remote that the hub accepted."),
+		nextAttempt: d("next_attempt_timestamp_seconds", "When the remote dials next (Unix time); 0 when no dial is scheduled."),
+		lastDisconnect: d("last_disconnect", "1, with the reason of the remote's last disconnect or failed dial "+
+			"(empty once the hub accepts a connection).", "reason"),
 	}
 }
 
 func (c *leafzCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.total, c.info, c.rtt, c.inMsgs, c.outMsgs, c.inBytes, c.outBytes, c.subs,
-		c.announced, c.lsPlusIn, c.lsMinusIn, c.lsPlusOut, c.lsMinusOut, c.remoteState, c.remoteConnAttempts, c.remoteConnects} {
+		c.announced, c.lsPlusIn, c.lsMinusIn, c.lsPlusOut, c.lsMinusOut,
+		c.remote.state, c.remote.attempts, c.remote.connects, c.remote.nextAttempt, c.remote.lastDisconnect} {
 		ch <- d
 	}
 }
@@ -184,18 +201,34 @@ func (c *leafzCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if rs, ok := c.src.Remotez().(interface{ Metrics() []RemoteMetric }); ok {
 		for _, r := range rs.Metrics() {
-			ch <- prometheus.MustNewConstMetric(c.remoteState, g, 1, strconv.Itoa(r.Index), r.LocalAccount, r.State)
-			ch <- prometheus.MustNewConstMetric(c.remoteConnAttempts, g, float64(r.Attempts), strconv.Itoa(r.Index), r.LocalAccount)
-			ch <- prometheus.MustNewConstMetric(c.remoteConnects, prometheus.CounterValue, float64(r.Connects), strconv.Itoa(r.Index), r.LocalAccount)
+			c.remote.collect(ch, r)
 		}
 	}
 }
 
-// RemoteMetric is one configured remote as /metrics reports it.
+func (d *remoteDescs) collect(ch chan<- prometheus.Metric, r RemoteMetric) {
+	lv := []string{strconv.Itoa(r.Index), r.LocalAccount}
+	var next float64
+	if !r.NextAttempt.IsZero() {
+		next = float64(r.NextAttempt.UnixNano()) / 1e9
+	}
+	g := prometheus.GaugeValue
+	ch <- prometheus.MustNewConstMetric(d.state, g, 1, append(lv, r.State)...)
+	ch <- prometheus.MustNewConstMetric(d.attempts, g, float64(r.Attempts), lv...)
+	ch <- prometheus.MustNewConstMetric(d.connects, prometheus.CounterValue, float64(r.Connects), lv...)
+	ch <- prometheus.MustNewConstMetric(d.nextAttempt, g, next, lv...)
+	ch <- prometheus.MustNewConstMetric(d.lastDisconnect, g, 1, append(lv, r.Reason)...)
+}
+
+// RemoteMetric is one configured remote as /metrics reports it. Index is
+// its position in leafnodes.remotes, which a reload keeps for a remote it
+// restarts or leaves alone.
 type RemoteMetric struct {
 	Index        int
 	LocalAccount string
 	State        string
 	Attempts     int
 	Connects     int
+	NextAttempt  time.Time // zero when no dial is scheduled
+	Reason       string    // of the last disconnect or failed dial; empty once connected
 }

@@ -1,7 +1,10 @@
-// Package monitor serves leafhub's HTTP monitoring endpoints: nats-server's
-// /varz, /connz and /healthz with its JSON field names, /metrics in
-// Prometheus format (the /varz figures under prometheus-nats-exporter's
-// names, plus actor series by kind) and /actorz, the live actor tree.
+// Package monitor serves leafhub's HTTP monitoring endpoints. With
+// nats-server's paths, query options and JSON field names: /varz, /connz,
+// /leafz, /subsz (also /subscriptionsz), /accountz and /healthz. leafhub's
+// own: /remotez (every configured remote and its dial state), /actorz (the
+// live actor tree with restart counts) and /metrics in Prometheus format:
+// the /varz and /leafz figures under prometheus-nats-exporter's names, plus
+// per-remote series and actor series by kind.
 //
 // # Concurrency
 //
@@ -203,7 +206,8 @@ func (p *params) subs() (subs, detail bool) {
 }
 
 // state reads /connz's state, in any case: open (the default), closed, or
-// any (all).
+// any (all). This is the only place it is normalised: the Source gets
+// "open", "closed" or "any".
 func (p *params) state() string {
 	v := p.q.Get("state")
 	if p.err != nil || v == "" {

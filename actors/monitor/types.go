@@ -179,7 +179,7 @@ type ConnzOptions struct {
 	CID                 uint64 // only this connection (the limit becomes 1)
 	Account             string
 	User                string // only connections of this user
-	State               string // open (default), closed, any (all); lower case
+	State               string // open (also ""), closed or any, as params.state gives it
 }
 
 // DefaultConnzLimit is nats-server's default page size.

@@ -28,11 +28,12 @@ type Registry struct {
 }
 
 type entry struct {
-	pid     *actor.PID
-	kind    string
-	depth   func() int
-	started time.Time
-	fails   atomic.Int64
+	pid      *actor.PID
+	kind     string
+	depth    func() int
+	started  time.Time
+	fails    atomic.Int64
+	restarts atomic.Int64 // restarts its supervisor decided
 }
 
 type kindCounters struct {
@@ -48,8 +49,9 @@ func New(sys *actor.ActorSystem) *Registry {
 			return
 		}
 		kind := "unknown"
+		var ent *entry
 		if v, ok := r.actors.Load(e.Child.Id); ok {
-			ent := v.(*entry)
+			ent = v.(*entry)
 			kind = ent.kind
 			ent.fails.Add(1)
 		}
@@ -58,6 +60,9 @@ func New(sys *actor.ActorSystem) *Registry {
 		switch e.Directive {
 		case actor.RestartDirective:
 			k.restarts.Add(1)
+			if ent != nil {
+				ent.restarts.Add(1)
+			}
 		case actor.StopDirective:
 			k.stops.Add(1)
 		}
@@ -99,10 +104,13 @@ func (m *probed) RegisterHandlers(inv actor.MessageInvoker, d actor.Dispatcher) 
 
 // KindStats are the figures of one actor kind.
 type KindStats struct {
-	Kind                      string
-	Live                      int
-	MailboxDepth, MaxDepth    int
-	Restarts, Stops, Failures int64
+	Kind         string `json:"kind"`
+	Live         int    `json:"live"`
+	MailboxDepth int    `json:"mailbox_depth"`
+	MaxDepth     int    `json:"mailbox_depth_max"`
+	Restarts     int64  `json:"restarts"`
+	Stops        int64  `json:"stops"`
+	Failures     int64  `json:"failures"`
 }
 
 // Actor is one live actor as /actorz shows it.
@@ -112,10 +120,12 @@ type Actor struct {
 	Kind     string    `json:"kind"`
 	Mailbox  int       `json:"mailbox_depth"`
 	Failures int64     `json:"failures"`
+	Restarts int64     `json:"restarts"`
 	Started  time.Time `json:"started"`
 }
 
-// prune drops actors the registry of the system no longer knows.
+// live calls f for each registered actor that is still alive, dropping
+// those the actor system no longer knows.
 func (r *Registry) live(f func(*entry)) {
 	r.actors.Range(func(k, v any) bool {
 		e := v.(*entry)
@@ -164,7 +174,7 @@ func (r *Registry) Actors() []Actor {
 			parent = e.pid.Id[:i]
 		}
 		out = append(out, Actor{ID: e.pid.Id, Parent: parent, Kind: e.kind, Mailbox: e.depth(),
-			Failures: e.fails.Load(), Started: e.started})
+			Failures: e.fails.Load(), Restarts: e.restarts.Load(), Started: e.started})
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
