@@ -141,7 +141,8 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(`<html><body><h1>leafhub</h1><ul>` +
 		`<li><a href="varz">varz</a></li><li><a href="connz">connz</a></li>` +
-		`<li><a href="leafz">leafz</a></li><li><a href="remotez">remotez</a></li>` +
+		`<li><a href="leafz">leafz</a></li><li><a href="subsz">subsz</a></li>` +
+		`<li><a href="accountz">accountz</a></li><li><a href="remotez">remotez</a></li>` +
 		`<li><a href="healthz">healthz</a></li><li><a href="metrics">metrics</a></li>` +
 		`<li><a href="actorz">actorz</a></li></ul></body></html>`))
 }
