@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/leafhub/leafhub/actors/monitor"
+	"github.com/leafhub/leafhub/protocol"
 )
 
 var connzClosed = monitor.ConnzOptions{State: "closed"}
@@ -156,4 +157,197 @@ leafnodes { listen: 127.0.0.1:-1 }
 		}
 		r.expectOpen() // a spoke drops them silently
 	})
+}
+
+// leafKinds are the hub/leaf combinations of the permission interop tests:
+// every pairing of pairs plus nats-server on both ends, the reference.
+var leafKinds = append([][2]string{{"nats-server", "nats-server"}}, pairs...)
+
+// leafMsgs are the messages a target received from and sent to its only
+// leaf connection, as its /leafz counts them.
+func leafMsgs(t testing.TB, s *target) (in, out int64) {
+	t.Helper()
+	if s.ns != nil {
+		z, err := s.ns.Leafz(nil)
+		if err != nil || len(z.Leafs) != 1 {
+			t.Fatalf("nats-server leafz: %v %+v", err, z)
+		}
+		return z.Leafs[0].InMsgs, z.Leafs[0].OutMsgs
+	}
+	z, err := s.hub.Leafz(leafzAll)
+	if err != nil || len(z.Leafs) != 1 {
+		t.Fatalf("leafhub leafz: %v %+v", err, z)
+	}
+	return z.Leafs[0].InMsgs, z.Leafs[0].OutMsgs
+}
+
+// permCase is one subscription of a permission table: its subject and how
+// many of the published messages it must receive.
+type permCase struct {
+	subject string
+	want    int
+}
+
+// runPermTable subscribes every case on sc, waits until pc's server has
+// interest in each of ready, publishes subjects in order from pc (the
+// last one a sentinel every case list has a wildcard for), and checks
+// each subscription's count once the sentinel arrived: messages from one
+// publisher keep their order across the link, so anything still missing
+// then was not delivered. The subscriptions end with it.
+func runPermTable(t *testing.T, sc, pc *nats.Conn, pcSide *target, cases []permCase, ready, subjects []string) {
+	t.Helper()
+	subs := make([]*nats.Subscription, len(cases))
+	for i, c := range cases {
+		var err error
+		if subs[i], err = sc.SubscribeSync(c.subject); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = sc.Flush()
+	for _, s := range ready {
+		waitInterest(t, pcSide, s, true)
+	}
+	for _, s := range subjects {
+		_ = pc.Publish(s, []byte(s))
+	}
+	_ = pc.Flush()
+	sentinel := subjects[len(subjects)-1]
+	eventually(t, 5*time.Second, func() error {
+		for i, c := range cases {
+			if protocol.SubjectMatches(c.subject, sentinel) {
+				if n, _, _ := subs[i].Pending(); n < c.want {
+					return fmt.Errorf("%q has %d messages, want %d (published %q)", c.subject, n, c.want, subjects)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no case covers the sentinel %q", sentinel)
+	})
+	for i, c := range cases {
+		var got []string
+		for {
+			m, err := subs[i].NextMsg(0)
+			if err != nil {
+				break
+			}
+			got = append(got, m.Subject)
+		}
+		if len(got) != c.want {
+			t.Errorf("subscriber %q got %q, want %d messages", c.subject, got, c.want)
+		}
+		_ = subs[i].Unsubscribe()
+	}
+	// Gone before the next table, whose interest checks must see the
+	// other side's interest, not these.
+	_ = sc.Flush()
+}
+
+// TestLeafUserPermissionsInterop (audit4 #8, reaudit34 #1, #2): a leaf
+// bound on its hub to a user with publish and subscribe allow and deny
+// lists, in every pairing. Hub to leaf: only what the user may subscribe
+// to arrives, and a local wildcard broader than that (">", "*.x") is still
+// announced, as nats-server's leaf does (a wildcard that reverse-matches an
+// allowed subject is allowed on a leaf connection), so it gets the allowed
+// messages. Leaf to hub: only what the user may publish, even to a hub
+// wildcard; the leaf never sends what would be a violation (the link stays).
+func TestLeafUserPermissionsInterop(t *testing.T) {
+	hubExtra := `authorization { users [
+  {user: leafu, password: p, permissions: {publish: {allow: ["up.>"], deny: ["up.secret"]}, subscribe: {allow: ["down.>"], deny: ["down.secret"]}}}
+  {user: cli, password: p}
+] }
+`
+	for _, k := range leafKinds {
+		t.Run("hub="+k[0]+"/leaf="+k[1], func(t *testing.T) {
+			hub := startKind[k[0]](t, hubConf+hubExtra)
+			leaf := startKind[k[1]](t, fmt.Sprintf("server_name: LEAF\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"nats://leafu:p@127.0.0.1:%d\" } ] }\n", hub.leafPort(t)))
+			waitLeafs(t, hub, 1)
+			waitLeafs(t, leaf, 1)
+			lc, hc := connect(t, leaf.url), connect(t, hub.url, nats.UserInfo("cli", "p"))
+			// "*.x" is the only interest in down.x, so the hub has it only
+			// if the leaf announced it.
+			runPermTable(t, lc, hc, hub, []permCase{
+				{"down.a", 1}, {"down.secret", 0}, {"other.a", 0}, {"*.x", 1},
+			}, []string{"down.a", "down.x"}, []string{"down.a", "down.secret", "other.a", "other.x", "down.x"})
+			runPermTable(t, lc, hc, hub, []permCase{{">", 2}},
+				[]string{"down.w"}, []string{"other.b", "down.secret", "down.b", "down.zz"})
+			runPermTable(t, hc, lc, leaf, []permCase{
+				{"up.a", 1}, {"up.secret", 0}, {"other.b", 0}, {">", 2},
+			}, []string{"up.a", "up.w"}, []string{"up.a", "up.secret", "other.b", "up.zz"})
+			if in, _ := leafMsgs(t, hub); in != 2 {
+				t.Errorf("the hub received %d messages from the leaf, want 2", in)
+			}
+			if r := closedLeafReasons(t, hub); len(r) != 0 {
+				t.Errorf("the hub closed leaf connections: %q", r)
+			}
+		})
+	}
+}
+
+// TestLeafDenyImportsExportsInterop (audit4 #8, reaudit34 #2): a leaf with
+// deny_imports and deny_exports, in every pairing. The hub honours the
+// CONNECT deny_pub: it does not even send what the leaf denies importing
+// (its out_msgs), whatever the leaf's wildcard interest; the leaf sends
+// nothing it denies exporting, whatever the hub's (the hub's in_msgs).
+func TestLeafDenyImportsExportsInterop(t *testing.T) {
+	for _, k := range leafKinds {
+		t.Run("hub="+k[0]+"/leaf="+k[1], func(t *testing.T) {
+			hub := startKind[k[0]](t, hubConf)
+			leaf := startKind[k[1]](t, leafConf("LEAF", hub.leafPort(t), `, deny_imports: ["secret.>"], deny_exports: ["priv.>"]`))
+			waitLeafs(t, hub, 1)
+			waitLeafs(t, leaf, 1)
+			lc, hc := connect(t, leaf.url), connect(t, hub.url)
+			runPermTable(t, lc, hc, hub, []permCase{{"secret.a", 0}, {">", 2}},
+				[]string{"open.a"}, []string{"secret.a", "open.a", "open.zz"})
+			if _, out := leafMsgs(t, hub); out != 2 {
+				t.Errorf("the hub sent %d messages to the leaf, want 2 (none on secret.>)", out)
+			}
+			runPermTable(t, hc, lc, leaf, []permCase{{"priv.a", 0}, {">", 2}},
+				[]string{"open.b"}, []string{"priv.a", "open.b", "open.zy"})
+			if in, _ := leafMsgs(t, hub); in != 2 {
+				t.Errorf("the hub received %d messages from the leaf, want 2 (none on priv.>)", in)
+			}
+		})
+	}
+}
+
+// TestLeafSpokeWildcardAnnounce (reaudit34 #1): a leaf bound on a
+// nats-server hub to a user that may subscribe to "sub.>" only. A local
+// wildcard broader than that is announced all the same, as nats-server's
+// leaf does (client.go, canSubscribe: on a leaf connection a wildcard that
+// matches no allow entry is allowed when it reverse-matches one), and the
+// hub then sends what the user may receive: in the interest the leaf sends
+// on connecting (">" here) and in later updates ("*.x").
+func TestLeafSpokeWildcardAnnounce(t *testing.T) {
+	for _, kind := range []string{"nats-server", "leafhub"} {
+		t.Run("leaf="+kind, func(t *testing.T) {
+			port := freePort(t)
+			leaf := startKind[kind](t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"nats://leafu:p@127.0.0.1:%d\" } ] }\n", port))
+			lc := connect(t, leaf.url)
+			wild, _ := lc.SubscribeSync(">")
+			_ = lc.Flush()
+			hub := startNATS(t, fmt.Sprintf(`server_name: HUB
+authorization { users [ {user: leafu, password: p, permissions: {publish: "pub.>", subscribe: "sub.>"}}, {user: cli, password: p} ] }
+leafnodes { listen: 127.0.0.1:%d }
+`, port))
+			waitLeafs(t, leaf, 1)
+			waitInterest(t, hub, "sub.x", true)
+			hc := connect(t, hub.url, nats.UserInfo("cli", "p"))
+			_ = hc.Publish("other.x", nil)
+			_ = hc.Publish("sub.x", nil)
+			if m, err := wild.NextMsg(5 * time.Second); err != nil || m.Subject != "sub.x" {
+				t.Fatalf("'>' announced on connecting: %v %v, want sub.x", m, err)
+			}
+			_ = wild.Unsubscribe()
+			_ = lc.Flush()
+			waitInterest(t, hub, "sub.x", false)
+			star, _ := lc.SubscribeSync("*.x")
+			_ = lc.Flush()
+			waitInterest(t, hub, "sub.x", true)
+			_ = hc.Publish("other.x", nil)
+			_ = hc.Publish("sub.x", nil)
+			if m, err := star.NextMsg(5 * time.Second); err != nil || m.Subject != "sub.x" {
+				t.Fatalf("'*.x' announced later: %v %v, want sub.x", m, err)
+			}
+		})
+	}
 }

@@ -29,6 +29,7 @@ type pki struct {
 	otherCA                              string // a CA that signed nothing here
 	expiredCert, expiredKey              string // a server certificate past its NotAfter
 	localCert, localKey                  string // a server certificate naming only DNS localhost (no IP)
+	ipCert, ipKey                        string // a server certificate naming only IP 127.0.0.1 (no DNS name)
 }
 
 func newPKI(t testing.TB) *pki {
@@ -87,6 +88,7 @@ func newPKI(t testing.TB) *pki {
 	sDER, sKey := leaf("server", x509.ExtKeyUsageServerAuth, []string{"localhost", "hub.local"}, []net.IP{net.ParseIP("127.0.0.1")})
 	cDER, cKey := leaf("client", x509.ExtKeyUsageClientAuth, nil, nil)
 	lDER, lKey := leaf("localhost", x509.ExtKeyUsageServerAuth, []string{"localhost"}, nil)
+	iDER, iKey := leaf("127.0.0.1", x509.ExtKeyUsageServerAuth, nil, []net.IP{net.ParseIP("127.0.0.1")})
 	notAfter = time.Now().Add(-time.Hour)
 	xDER, xKey := leaf("server", x509.ExtKeyUsageServerAuth, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
 	return &pki{
@@ -95,6 +97,7 @@ func newPKI(t testing.TB) *pki {
 		cert: write("server.pem", "CERTIFICATE", sDER), key: write("server-key.pem", "EC PRIVATE KEY", sKey),
 		clientCert: write("client.pem", "CERTIFICATE", cDER), clientKey: write("client-key.pem", "EC PRIVATE KEY", cKey),
 		localCert: write("local.pem", "CERTIFICATE", lDER), localKey: write("local-key.pem", "EC PRIVATE KEY", lKey),
+		ipCert: write("ip.pem", "CERTIFICATE", iDER), ipKey: write("ip-key.pem", "EC PRIVATE KEY", iKey),
 	}
 }
 
@@ -668,4 +671,55 @@ func TestTLSRemoteTrust(t *testing.T) {
 		}
 		waitLeafs(t, hub, 2)
 	})
+}
+
+// TestTLSLeafDropsTLSName (reaudit34 #6): a remote configured by hostname
+// checks a discovered hub, dialled by IP, against that hostname; when the
+// certificate does not match it (this one names only the IP), the saved
+// hostname is dropped, as nats-server does, and the next dial checks the
+// IP instead: failing over to that hub works. With the handshake after the
+// INFO and before it; nats-server's leaf alike.
+func TestTLSLeafDropsTLSName(t *testing.T) {
+	p := newPKI(t)
+	for _, kind := range []string{"leafhub", "nats-server"} {
+		for _, first := range []string{"", ", handshake_first: true"} {
+			t.Run(fmt.Sprintf("leaf=%s/first=%v", kind, first != ""), func(t *testing.T) {
+				c1Port := freePort(t)
+				cluster := func(name string, own int, peer, cert, key string) string {
+					return fmt.Sprintf("server_name: %s\ncluster { name: C, listen: 127.0.0.1:%d %s }\nleafnodes { listen: 127.0.0.1:-1, tls { cert_file: %q, key_file: %q %s } }\n",
+						name, own, peer, cert, key, first)
+				}
+				s1 := startNATS(t, cluster("S1", c1Port, "", p.localCert, p.localKey))
+				s2 := startNATS(t, cluster("S2", freePort(t), fmt.Sprintf(", routes [ \"nats://127.0.0.1:%d\" ]", c1Port), p.ipCert, p.ipKey))
+				peer := fmt.Sprintf("127.0.0.1:%d", s2.leafPort(t))
+				eventually(t, 10*time.Second, func() error {
+					if info := leafPortInfo(t, s1, first != ""); !strings.Contains(info, peer) {
+						return fmt.Errorf("S1's INFO does not advertise %s yet", peer)
+					}
+					return nil
+				})
+				startKind[kind](t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"nats://localhost:%d\", %s } ] }\n",
+					s1.leafPort(t), p.remoteTLS(p.ca, false, first)))
+				waitLeafs(t, s1, 1)
+				shutdownTarget(t, s1)
+				waitLeafs(t, s2, 1)
+			})
+		}
+	}
+}
+
+// leafPortInfo is the INFO a server's leafnode port sends first, over TLS
+// when first (the certificate unchecked).
+func leafPortInfo(t testing.TB, s *target, first bool) string {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", s.leafPort(t))
+	if !first {
+		return dialRaw(t, addr).info
+	}
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return (&rawConn{t: t, c: c}).line()
 }

@@ -89,30 +89,6 @@ func (p *Perms) CanPublish(subject string) bool {
 	return !anyMatch(p.pubDeny, subject)
 }
 
-// CanAnnounce reports whether interest in subject may be announced to a leaf
-// whose user has these permissions (publish permissions, as the leaf would
-// publish to us): a wildcard subject that matches no allow entry still
-// passes when some allow entry lies inside it (allow "foo", interest ">").
-func (p *Perms) CanAnnounce(subject string) bool {
-	if p == nil {
-		return true
-	}
-	if anyMatch(p.pubDeny, subject) {
-		return false
-	}
-	if !p.hasPubAllow || anyMatch(p.pubAllow, subject) {
-		return true
-	}
-	if hasWildcard(subject) {
-		for _, a := range p.pubAllow {
-			if protocol.SubjectIsSubset(a, subject) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // CanSubscribe reports whether a subscription (queue "" for plain) is allowed.
 // As in nats-server, the subscription subject's tokens are matched against
 // the permission patterns token by token, wildcards in the subject being

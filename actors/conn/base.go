@@ -71,11 +71,7 @@ func (b *base) newEndpoint(c actor.Context, kind route.Kind, maxPending int) {
 // startWriter starts the writer goroutine; it writes once the reader has
 // settled the stream (TLS or not).
 func (b *base) startWriter() {
-	x, out, st, final := b.io, b.ep.Out, b.stream, b.env.FinalFlush
-	wdl := b.env.Opts.WriteDeadline
-	if b.ep.Kind == route.KindLeaf && b.env.Opts.LeafNode.WriteDeadline > 0 {
-		wdl = b.env.Opts.LeafNode.WriteDeadline // leafnodes.write_deadline, as nats-server
-	}
+	x, out, st, final, wdl := b.io, b.ep.Out, b.stream, b.env.FinalFlush, b.writeDeadline()
 	x.wwg.Add(1)
 	go func() {
 		defer x.wwg.Done()
@@ -93,6 +89,15 @@ func (b *base) startWriter() {
 		out.WriteLoop(st, wdl, final, x.done)
 	}()
 	out.Signal()
+}
+
+// writeDeadline bounds each write: write_deadline, or for a leaf
+// connection leafnodes.write_deadline when set, as nats-server.
+func (b *base) writeDeadline() time.Duration {
+	if b.ep.Kind == route.KindLeaf && b.env.Opts.LeafNode.WriteDeadline > 0 {
+		return b.env.Opts.LeafNode.WriteDeadline
+	}
+	return b.env.Opts.WriteDeadline
 }
 
 func (b *base) queueInfo(info *protocol.ServerInfo) {
@@ -258,16 +263,24 @@ func jitter(d time.Duration) time.Duration {
 func (b *base) credentials(ci *protocol.ConnectInfo) auth.Credentials {
 	c := auth.Credentials{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig,
 		JWT: ci.JWT, Host: b.st.Remote.Addr().String()}
-	nc := b.stream.conn
-	if w, ok := nc.(*wsConn); ok {
-		nc = w.Conn // wss: TLS under the frames
-	}
-	if tc, ok := nc.(*tls.Conn); ok {
+	if tc := b.tlsConn(); tc != nil {
 		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
 			c.Cert = certs[0]
 		}
 	}
 	return c
+}
+
+// tlsConn is the TLS under the connection's stream (under the frames of a
+// wss connection), nil without TLS. The reader settled the stream before
+// the CONNECT.
+func (b *base) tlsConn() *tls.Conn {
+	nc := b.stream.conn
+	if w, ok := nc.(*wsConn); ok {
+		nc = w.Conn
+	}
+	tc, _ := nc.(*tls.Conn)
+	return tc
 }
 
 // armExpiry sets t (the auth timer, idle once CONNECT is in) to fire when

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,9 +161,8 @@ type (
 
 // leafVerdict tells the reader what the actor settled (CONNECT or INFO).
 type leafVerdict struct {
-	ok    bool
-	acc   *route.Account
-	perms *leafPerms
+	ok  bool
+	acc *route.Account
 	// tls, on the solicit side's first INFO: start TLS now (nil: stay).
 	tls     *tls.Config
 	tlsTime time.Duration
@@ -213,7 +213,7 @@ func (l *leaf) Receive(c actor.Context) {
 	case *outFailed:
 		if l.env.Totals.countSlow(m.reason, &l.env.Totals.SlowConsumerLeafs) {
 			l.log.Warn("slow consumer detected", zap.String("reason", m.reason.String()),
-				zap.Duration("write_deadline", l.env.Opts.WriteDeadline))
+				zap.Duration("write_deadline", l.writeDeadline()))
 		}
 		l.close(c, m.reason)
 	case *actor.Stopping:
@@ -271,13 +271,13 @@ func (l *leaf) start(c actor.Context) {
 			}
 			r.wsDial, l.tlsDone, r.holdReady = d, true, true
 		} else if t := l.remote.Opts.TLS; t != nil && t.HandshakeFirst {
-			cfg, err := ClientTLS(t, l.tlsHost())
+			cfg, timeout, err := l.clientTLS()
 			if err != nil {
 				l.log.Error("remote TLS configuration", zap.Error(err))
 				l.close(c, TLSHandshakeError)
 				return
 			}
-			r.clientTLS, r.tlsTime = cfg, t.Timeout
+			r.clientTLS, r.tlsTime = cfg, timeout
 			l.tlsDone = true
 		} else {
 			r.holdReady = true // decided by the hub's INFO
@@ -351,7 +351,7 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 	sys := ref.Route.Name == l.env.SystemAccount
 	l.system = sys
 	l.denyPub = ci.DenyPub
-	l.perms = newLeafPerms(id.Perms, ci.DenyPub, sys, true, l.hubRole)
+	l.perms = l.newPerms(id.Perms)
 	l.readerPerms.Store(l.perms)
 	l.setLeaf(ref)
 	armExpiry(c, &l.authTimer, id)
@@ -371,7 +371,7 @@ func (l *leaf) connect(c actor.Context, raw []byte) *leafVerdict {
 	l.join(c, ref, false)
 	l.log.Info("leafnode connection accepted", zap.String("remote_name", l.name), zap.String("account", ref.Route.Name),
 		zap.Bool("is_spoke", !l.hubRole))
-	return &leafVerdict{ok: true, acc: ref.Route, perms: l.perms}
+	return &leafVerdict{ok: true, acc: ref.Route}
 }
 
 func (l *leaf) refuse(c actor.Context, text string, r CloseReason) *leafVerdict {
@@ -519,17 +519,15 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 		}
 		l.infoTimer.stop()
 		l.remoteAccount = si.RemoteAccount
-		verdict := &leafVerdict{ok: true}
 		if si.Import != nil || si.Export != nil {
 			l.setPerms(c, &si)
-			verdict.perms = l.perms
 		}
 		l.learnURLs(c, &si)
 		meta := *l.st.leafMeta.Load()
 		meta.RemoteAccount = si.RemoteAccount
 		l.st.leafMeta.Store(&meta)
 		l.join(c, l.env.Accounts[l.remote.Opts.LocalAccount], true)
-		return verdict
+		return &leafVerdict{ok: true}
 	default:
 		// An asynchronous INFO: new URLs, new permissions.
 		l.learnURLs(c, &si)
@@ -538,7 +536,7 @@ func (l *leaf) info(c actor.Context, raw []byte) *leafVerdict {
 			if l.acc != nil && l.state == leafReady {
 				c.Send(l.acc.PID, &account.SetAnnounce{Member: c.Self(), Announce: l.perms.announce})
 			}
-			return &leafVerdict{ok: true, perms: l.perms}
+			return &leafVerdict{ok: true}
 		}
 		return &leafVerdict{ok: true}
 	}
@@ -564,12 +562,12 @@ func (l *leaf) firstInfo(c actor.Context, si *protocol.ServerInfo) *leafVerdict 
 		return fail
 	}
 	l.system = ref.Route.Name == l.env.SystemAccount
-	l.perms = newLeafPerms(spokePerms(si, l.remote.Opts), nil, l.system, false, l.hubRole)
+	l.perms = l.newPerms(spokePerms(si, l.remote.Opts))
 	l.readerPerms.Store(l.perms)
 	l.setLeaf(ref)
 	l.learnURLs(c, si)
 	l.st.meta.Store(&Meta{Name: l.name, Version: si.Version, Account: ref.Route.Name})
-	verdict := &leafVerdict{ok: true, acc: ref.Route, perms: l.perms}
+	verdict := &leafVerdict{ok: true, acc: ref.Route}
 	if err := l.sendConnect(si, ref); err != nil {
 		l.log.Error("cannot authenticate to the hub; the remote retries at its interval (check the credentials)",
 			zap.Error(err), zap.String("url", redactURL(l.remote.URL)))
@@ -603,11 +601,19 @@ func (l *leaf) remoteTLS(si *protocol.ServerInfo) (*tls.Config, time.Duration, e
 	if t == nil && l.remote.Opts.Proxy != nil {
 		return nil, 0, errTLSMismatch
 	}
+	return l.clientTLS()
+}
+
+// clientTLS is the TLS to the hub: the remote's tls block (or defaults
+// without one), checking the hub's certificate against tlsHost, and the
+// handshake's time limit.
+func (l *leaf) clientTLS() (*tls.Config, time.Duration, error) {
+	t := l.remote.Opts.TLS
 	cfg, err := ClientTLS(t, l.tlsHost())
 	if err != nil {
 		return nil, 0, err
 	}
-	if t != nil {
+	if t != nil && t.Timeout > 0 {
 		return cfg, t.Timeout, nil
 	}
 	return cfg, config.DefaultTLSTimeout, nil
@@ -638,7 +644,7 @@ func (l *leaf) acceptCompression(c actor.Context, si *protocol.ServerInfo) *leaf
 
 // setPerms applies the permissions a hub's INFO carries (solicit side).
 func (l *leaf) setPerms(c actor.Context, si *protocol.ServerInfo) {
-	l.applyPerms(newLeafPerms(spokePerms(si, l.remote.Opts), nil, l.system, false, l.hubRole))
+	l.applyPerms(l.newPerms(spokePerms(si, l.remote.Opts)))
 }
 
 // applyPerms installs new permissions for the reader, the data path and
@@ -661,7 +667,7 @@ func (l *leaf) reconfigure(c actor.Context, env *Env) {
 	if !l.stillAuthorized(c, env, id, ok) {
 		return
 	}
-	l.applyPerms(newLeafPerms(id.Perms, l.denyPub, l.system, true, l.hubRole))
+	l.applyPerms(l.newPerms(id.Perms))
 	if l.state == leafReady {
 		c.Send(l.acc.PID, &account.SetAnnounce{Member: c.Self(), Announce: l.perms.announce})
 	}
@@ -868,6 +874,26 @@ func (l *leaf) tlsHost() string {
 	return h
 }
 
+// noteTLSMismatch records the name a failed TLS handshake checked the
+// hub's certificate against when that is why it failed: the remote then
+// forgets its saved hostname if it was that one, as nats-server, so the
+// next dial to an IP checks the certificate's IP addresses.
+func (s *State) noteTLSMismatch(err error) {
+	var h x509.HostnameError
+	if errors.As(err, &h) {
+		s.tlsMismatch.Store(&h.Host)
+	}
+}
+
+// TLSMismatch is the name the hub's certificate did not match, when that
+// failed the connection's TLS handshake ("" otherwise).
+func (s *State) TLSMismatch() string {
+	if p := s.tlsMismatch.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
 // connType is the connection type users' allowed_connection_types name.
 func (l *leaf) connType() string {
 	if l.stream.ws.Load() != nil {
@@ -884,13 +910,9 @@ func (l *leaf) wsDial() (*wsDial, error) {
 	d := &wsDial{url: l.remote.URL, timeout: o.FirstInfoTimeout,
 		opts: protocol.WSDialOptions{Compression: o.WSCompression, NoMasking: o.WSNoMasking}}
 	if o.TLS != nil || strings.EqualFold(l.remote.URL.Scheme, "wss") {
-		cfg, err := ClientTLS(o.TLS, l.tlsHost())
-		if err != nil {
+		var err error
+		if d.tls, d.tlsTime, err = l.clientTLS(); err != nil {
 			return nil, err
-		}
-		d.tls, d.tlsTime = cfg, config.DefaultTLSTimeout
-		if o.TLS != nil && o.TLS.Timeout > 0 {
-			d.tlsTime = o.TLS.Timeout
 		}
 	}
 	return d, nil

@@ -21,6 +21,12 @@ type leafPerms struct {
 	// is what the hub lets us do (its INFO import and export).
 	accepted bool
 	hubRole  bool
+	// subAllow and subDeny are what nats-server calls the connection's
+	// subscribe permission, which decides the interest we announce: the
+	// user's publish permission on an accepted connection, the hub's import
+	// on a solicited one. Plain entries only (a "subject queue" entry does
+	// not apply to plain interest); subAllow nil allows everything.
+	subAllow, subDeny []string
 }
 
 // jsDenies are the subjects a server without JetStream denies on its leaf
@@ -34,16 +40,25 @@ var (
 // Prefixes whose inbound messages bypass the acceptance check.
 var leafAcceptBypass = []string{"_R_.", "$JS.ACK.", "_GR_.", "$GR."}
 
-// newLeafPerms builds a connection's permissions: on an accepted connection
-// user is the bound user's, on a solicited one what the hub's INFO allows
-// (with our deny_imports and deny_exports). The role only decides how an
-// inbound message is checked and what a violation does.
-func newLeafPerms(user *auth.Perms, denyPub []string, system, accepted, hubRole bool) *leafPerms {
-	js := jsDenies
-	if system {
-		js = sysJSDenies
+// newPerms builds the connection's permissions from user: on an accepted
+// connection the bound user's, on a solicited one what the hub's INFO
+// allows (with our deny_imports and deny_exports, see spokePerms). The role
+// only decides how an inbound message is checked and what a violation does.
+func (l *leaf) newPerms(user *auth.Perms) *leafPerms {
+	p := &leafPerms{user: user, denyPub: l.denyPub, js: jsDenies, accepted: l.remote == nil, hubRole: l.hubRole}
+	if l.system {
+		p.js = sysJSDenies
 	}
-	return &leafPerms{user: user, denyPub: denyPub, js: js, accepted: accepted, hubRole: hubRole}
+	if c := user.ConfigPermissions(); c != nil {
+		sp := c.Subscribe
+		if p.accepted {
+			sp = c.Publish
+		}
+		if sp != nil {
+			p.subAllow, p.subDeny = plainEntries(sp.Allow), plainEntries(sp.Deny)
+		}
+	}
+	return p
 }
 
 func matchAny(patterns []string, subject string) bool {
@@ -66,15 +81,41 @@ func (p *leafPerms) deliver(subject string) bool {
 	return p.user.CanPublish(subject)
 }
 
-// announce: may interest in subject be announced to the peer.
+// announce: may interest in subject be announced to the peer. As
+// nats-server checks a leaf connection's subscribe permission: a subject
+// that an allow entry matches, or a wildcard that overlaps one (">" or
+// "*.x" against "sub.>": the peer sends only what it allows), and that no
+// deny entry matches.
 func (p *leafPerms) announce(subject string) bool {
-	if matchAny(p.js, subject) {
+	if matchAny(p.js, subject) || matchAny(p.subDeny, subject) {
 		return false
 	}
-	if p.accepted {
-		return p.user.CanAnnounce(subject)
+	if p.subAllow == nil || matchAny(p.subAllow, subject) {
+		return true
 	}
-	return p.user.CanSubscribe(subject, "")
+	if !protocol.IsLiteral(subject) {
+		for _, a := range p.subAllow {
+			if protocol.SubjectsCollide(a, subject) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// plainEntries are the entries of a subscribe permission list that name no
+// queue group (nil stays nil: no list).
+func plainEntries(entries []string) []string {
+	if entries == nil {
+		return nil
+	}
+	out := []string{}
+	for _, e := range entries {
+		if f := strings.Fields(e); len(f) == 1 {
+			out = append(out, f[0])
+		}
+	}
+	return out
 }
 
 // accept: may a message from the peer on subject be delivered here. As

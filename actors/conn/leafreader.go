@@ -4,43 +4,38 @@ import (
 	"bytes"
 	"errors"
 	"sync/atomic"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/leafhub/leafhub/protocol"
 )
 
-// errLeafPermission: a hub-role peer sent a message it may not publish.
+// errLeafPermission: on a hub-role connection, the peer (our spoke) sent a
+// message it may not publish.
 var errLeafPermission = errors.New("leafnode publish permission violation")
 
 // leafReader reads a leaf connection: LS+/LS- and the handshake go to the
 // actor, LMSG is routed here on the data path.
 type leafReader struct {
 	readerCore
-	perms    *atomic.Pointer[leafPerms] // written by the actor (handshake, INFO, reload)
-	hubRole  bool
-	accepted bool // accept side
-	bound    bool
-	comp     *compression // set once S2 is on (s2_auto follows the RTT)
-	// permDelay is the wait a soliciting side asks its remote for after a
-	// publish permission violation (0 on the accept side).
-	permDelay time.Duration
+	perms *atomic.Pointer[leafPerms] // written by the actor (handshake, INFO, reload)
+	bound bool
+	comp  *compression // set once S2 is on (s2_auto follows the RTT)
+	// permViolation asks a soliciting side's remote to wait before the
+	// next dial after a publish permission violation (leaf.delay).
+	permViolation func()
 }
 
 func newLeafReader(l *leaf, root *actor.RootContext, self *actor.PID) *leafReader {
 	opts := l.env.Opts
-	r := &leafReader{
+	d := l.env.LeafDelays.PermViolation
+	return &leafReader{
 		readerCore: newReaderCore(&l.base, root, self, protocol.LeafMode, protocol.Limits{
 			MaxControlLine: int(opts.MaxControlLine) * protocol.LeafControlLineFactor,
 			MaxPayload:     int(opts.MaxPayload)}),
-		accepted: l.remote == nil,
-		perms:    &l.readerPerms,
+		perms:         &l.readerPerms,
+		permViolation: func() { l.delay(d) }, // l.remote and l.st never change
 	}
-	if l.remote != nil {
-		r.permDelay = l.env.LeafDelays.PermViolation
-	}
-	return r
 }
 
 // verdict waits for the actor's answer to a handshake step.
@@ -66,9 +61,6 @@ func (r *leafReader) verdictOf(op any, reply chan *leafVerdict) (*leafVerdict, e
 	if v.acc != nil {
 		r.pub.SetAccount(v.acc)
 		r.bound = true
-	}
-	if v.perms != nil {
-		r.hubRole = v.perms.hubRole
 	}
 	return v, nil
 }
@@ -96,13 +88,15 @@ func (r *leafReader) Info(arg []byte) error {
 	if v.s2 {
 		r.switchS2, r.comp = true, v.comp
 	}
-	if !v.s2 || r.accepted || v.clearDeadline {
-		// The first-INFO deadline covers the hub's compressed INFO too.
+	if !v.s2 || v.clearDeadline {
+		// The first-INFO deadline (solicit side only) covers the hub's
+		// compressed INFO too.
 		r.clearFirstRead()
 	}
 	if v.tls != nil {
 		if err := r.stream.upgrade(v.tls, false, v.tlsTime); err != nil {
 			r.st.peerErr.Store(ptr(err.Error()))
+			r.st.noteTLSMismatch(err)
 			return errTLS
 		}
 	}
@@ -130,12 +124,10 @@ func (r *leafReader) LMsg(subject, reply []byte, queues [][]byte, hdrLen int, ms
 		return errStop
 	}
 	if p := r.perms.Load(); p != nil && !p.accept(subject) {
-		if r.hubRole {
+		if p.hubRole {
 			// As for an LS+ outside the permissions: a soliciting side
 			// waits before it dials again.
-			if r.permDelay > 0 {
-				r.st.connectDelay.Store(int64(r.permDelay))
-			}
+			r.permViolation()
 			r.sendErr(protocol.PermPubText(string(subject)))
 			return errLeafPermission
 		}

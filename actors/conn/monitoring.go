@@ -52,14 +52,9 @@ func (s *State) ClosedSubs() []SubInfo {
 }
 
 // tlsInfo reads the TLS state of the connection's stream (nil without TLS).
-// The reader settled the stream before the CONNECT.
 func (b *base) tlsInfo() *TLSInfo {
-	nc := b.stream.conn
-	if w, ok := nc.(*wsConn); ok {
-		nc = w.Conn // wss: TLS under the frames
-	}
-	tc, ok := nc.(*tls.Conn)
-	if !ok {
+	tc := b.tlsConn()
+	if tc == nil {
 		return nil
 	}
 	cs := tc.ConnectionState()

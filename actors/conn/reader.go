@@ -122,6 +122,7 @@ func newReader(a *client, root *actor.RootContext, self *actor.PID) *reader {
 func (r *readerCore) run(h protocol.Handler) {
 	defer r.io.rwg.Done()
 	if err := r.setUp(); err != nil {
+		r.st.noteTLSMismatch(err)
 		var ue *wsUpgradeError
 		if errors.As(err, &ue) {
 			r.readFailed(err)

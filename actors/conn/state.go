@@ -119,6 +119,7 @@ type State struct {
 	connectDelay atomic.Int64             // solicited leafs: extra wait before the next dial
 	peerErr      atomic.Pointer[string]   // the last -ERR the peer sent (leafs)
 	readErr      atomic.Pointer[string]   // the read error that closed the connection
+	tlsMismatch  atomic.Pointer[string]   // solicited leafs: the name the hub's certificate did not match
 	compression  atomic.Pointer[string]   // leafs: the level (or off, not supported) this side writes with
 	lsPlusIn     atomic.Int64             // LS+ received (leafs)
 	lsMinusIn    atomic.Int64             // LS- received (leafs)

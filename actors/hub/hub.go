@@ -25,7 +25,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -92,6 +91,7 @@ type Server struct {
 	wsLn     net.Listener
 	mon      *monitor.Server
 	prof     *http.Server // prof_port
+	pidFiles []string     // pid files written, removed at shutdown (guarded by mu after Start)
 	profLn   net.Listener
 	prom     *prometheus.Registry
 	metrics  *actorMetrics
@@ -173,7 +173,7 @@ func (s *Server) Start() (err error) {
 		}
 	}()
 	if s.opts.PidFile != "" {
-		if err = writePidFile(s.opts.PidFile); err != nil {
+		if err = s.writePidFile(s.opts.PidFile); err != nil {
 			return err
 		}
 	}
@@ -430,9 +430,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if o, _ := s.current(); o.PidFile != "" {
-		_ = os.Remove(o.PidFile) // the current one: a reload may have named another
-	}
+	s.mu.Lock()
+	s.removePidFiles()
+	s.mu.Unlock()
 	s.log.Info("server shut down")
 	return errors.Join(errs...)
 }

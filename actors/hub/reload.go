@@ -66,7 +66,7 @@ func (s *Server) Reload(o *config.Options) ([]string, error) {
 	if o.PidFile != "" && o.PidFile != old.PidFile {
 		// As nats-server: the new file gets our pid; a failure is logged
 		// and the reload stands.
-		if err := writePidFile(o.PidFile); err != nil {
+		if err := s.writePidFile(o.PidFile); err != nil {
 			s.log.Error("cannot write the pid file", zap.String("pid_file", o.PidFile), zap.Error(err))
 		}
 	}

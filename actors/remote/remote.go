@@ -65,7 +65,7 @@ type Shared struct {
 	leaf     *actor.PID // the current connection's actor
 	leafSt   *conn.State
 	early    *conn.State // a LeafReady that overtook its LeafSpawned
-	spawning bool        // a SpawnLeaf is not answered yet
+	spawning bool        // a SpawnLeaf is not answered yet (bounded by spawnWait)
 	quiet    bool        // lame duck mode: dial no more
 
 	urls      []*url.URL // working list; nil before the first start
@@ -151,11 +151,32 @@ func (a *Actor) Receive(c actor.Context) {
 	case *dialDone:
 		a.dialFinished(c, m)
 	case *redial:
-		if m.gen == a.sh.gen {
-			a.dial(c)
+		if m.gen != a.sh.gen {
+			return
 		}
+		if a.sh.spawning {
+			// No answer to SpawnLeaf: the connections supervisor failed
+			// before it answered. Dial again rather than wait forever.
+			a.sh.spawning = false
+			a.log.Warn("no answer from the connections supervisor; dialling again")
+			a.wait(c, "the connection did not start in time", a.cfg.Interval)
+			return
+		}
+		a.dial(c)
 	case *conn.LeafSpawned:
+		if !a.sh.spawning {
+			// An answer after its wait ended: a dial followed, so that
+			// connection is not ours to keep.
+			if m.PID != nil {
+				c.Stop(m.PID)
+			}
+			return
+		}
 		a.sh.spawning = false
+		a.sh.gen++ // the wait for this answer is over
+		if a.timer != nil {
+			a.timer.Stop()
+		}
 		if m.PID == nil {
 			a.wait(c, "the connection could not start", a.cfg.Interval)
 			return
@@ -179,6 +200,12 @@ func (a *Actor) Receive(c actor.Context) {
 		}
 		st := a.sh.leafSt
 		a.sh.leaf, a.sh.leafSt = nil, nil
+		if h := st.TLSMismatch(); h != "" && h == a.sh.tlsName {
+			// As nats-server: the saved hostname did not fit the hub's
+			// certificate; dial IPs by IP from now on.
+			a.log.Debug("the hub's certificate does not match the saved TLS hostname; dropping it", zap.String("tls_name", h))
+			a.sh.tlsName = ""
+		}
 		reason := st.Reason().String()
 		if e := st.PeerErr(); e != "" {
 			reason = e + " (" + reason + ")"
@@ -241,8 +268,14 @@ func (a *Actor) start(c actor.Context) {
 		c.Watch(sh.leaf)
 		return
 	}
-	if sh.quiet || sh.spawning {
-		return // nothing to dial, or the answer to the dial is on its way
+	if sh.quiet {
+		return
+	}
+	if sh.spawning {
+		// The answer to the last dial is on its way (or lost): wait for
+		// it again, bounded.
+		a.arm(c, spawnWait)
+		return
 	}
 	if st := sh.Status(); st.State == StateWaiting && !st.NextAttempt.IsZero() {
 		// A restart during a wait: only the time that is left.
@@ -331,7 +364,13 @@ func (a *Actor) dialFinished(c actor.Context, m *dialDone) {
 	a.sh.spawning = true
 	c.Request(a.cfg.Conns, &conn.SpawnLeaf{Conn: d.conn, Remote: &conn.LeafRemote{
 		PID: c.Self(), Opts: a.cfg.Opts, URL: d.url, Creds: creds, TLSName: a.sh.tlsName}})
+	a.arm(c, spawnWait)
 }
+
+// spawnWait bounds the wait for the connections supervisor's answer to
+// SpawnLeaf (it comes in microseconds; a supervisor that fails first loses
+// it).
+var spawnWait = 10 * time.Second
 
 func (a *Actor) dialFailed(c actor.Context, m *dialDone) {
 	// nats-server's cadence: the first failure and every 3600th before the
