@@ -143,22 +143,15 @@ func TestCompressionBadStreamFromLeaf(t *testing.T) {
 // bytes that do not decode: the leafhub leaf closes that connection, says
 // why in /remotez, and dials again on its schedule.
 func TestCompressionBadStreamFromHub(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	port := ln.Addr().(*net.TCPAddr).Port
-	leaf, logs := startLeafhubObserved(t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"nats://127.0.0.1:%d\", compression: s2_fast } ] }\n", port))
+	h := newFakeHub(t)
+	leaf, logs := startLeafhubObserved(t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"nats://127.0.0.1:%d\", compression: s2_fast } ] }\n", h.port()))
 	accept := func() *rawConn {
 		t.Helper()
-		_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second))
-		c, err := ln.Accept()
-		if err != nil {
-			t.Fatalf("no (re)dial from the leaf: %v", err)
+		r := h.accept(5 * time.Second)
+		if r == nil {
+			t.Fatal("no (re)dial from the leaf")
 		}
-		t.Cleanup(func() { c.Close() })
-		return &rawConn{t: t, c: c}
+		return r
 	}
 	r := accept()
 	r.send(`INFO {"server_id":"NFAKEHUB","version":"2.15.2","proto":1,"headers":true,"max_payload":1048576,"client_id":7,"info_on_connect":true,"compression":"s2_fast"}` + "\r\n")

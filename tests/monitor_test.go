@@ -33,16 +33,11 @@ const monitorConf = "http: 127.0.0.1:-1\n"
 
 func getJSON(t testing.TB, url string, v any) int {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(b, v); err != nil {
+	code, _, b := httpGet(t, url)
+	if err := json.Unmarshal([]byte(b), v); err != nil {
 		t.Fatalf("%s: %v in %s", url, err, b)
 	}
-	return resp.StatusCode
+	return code
 }
 
 func keys(m map[string]any) []string {

@@ -442,20 +442,15 @@ func TestWebsocketLeafBadFrame(t *testing.T) {
 // the accepting side) gets the link closed; the remote says why and dials
 // again on its schedule.
 func TestWebsocketRemoteBadFrame(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	leaf, logs := startLeafhubObserved(t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"ws://%s\" } ] }\n", ln.Addr()))
+	h := newFakeHub(t)
+	leaf, logs := startLeafhubObserved(t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"ws://127.0.0.1:%d\" } ] }\n", h.port()))
 	serve := func() {
 		t.Helper()
-		_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second))
-		c, err := ln.Accept()
-		if err != nil {
-			t.Fatalf("no (re)dial from the leaf: %v", err)
+		r := h.accept(5 * time.Second)
+		if r == nil {
+			t.Fatal("no (re)dial from the leaf")
 		}
-		t.Cleanup(func() { c.Close() })
+		c := r.c
 		req, err := http.ReadRequest(bufio.NewReader(c))
 		if err != nil || req.URL.Path != "/leafnode" {
 			t.Fatalf("upgrade request %v %v", req, err)
