@@ -43,6 +43,7 @@ type client struct {
 	subs      map[string]*route.Sub // by sid; this actor only
 	connected bool
 	verbose   bool
+	ci        *protocol.ConnectInfo // the options of the last CONNECT
 	nonce     string
 	perms     atomic.Pointer[auth.Perms] // bound by CONNECT (and reload); the reader checks them too
 	creds     auth.Credentials           // re-checked on reload
@@ -161,6 +162,9 @@ func (a *client) start(c actor.Context) {
 		a.close(c, MaxConnectionsExceeded)
 		return
 	}
+	// Until CONNECT says otherwise a client is verbose and pedantic, as
+	// nats-server starts every client (this shows when no auth is needed).
+	a.verbose = true
 	r := newReader(a, root, self)
 	if a.stream.ws.Load() != nil {
 		// WebSocket, as nats-server: the websocket port's address, and
@@ -200,9 +204,13 @@ func (a *client) start(c actor.Context) {
 func (a *client) connect(c actor.Context, op *connectOp) {
 	res := &connectResult{}
 	defer func() { op.reply <- res }()
-	// As nats-server: verbose, pedantic and echo start true and a CONNECT
-	// that omits them keeps them so (JSON decoding leaves absent fields alone).
+	// As nats-server: verbose, pedantic and echo start true, and a CONNECT
+	// is decoded over the options in force (JSON decoding leaves absent
+	// fields alone): a second CONNECT changes only what it names.
 	ci := protocol.ConnectInfo{Verbose: true, Pedantic: true, Echo: true}
+	if a.ci != nil {
+		ci = *a.ci
+	}
 	if err := json.Unmarshal(op.raw, &ci); err != nil {
 		a.log.Debug("invalid CONNECT", zap.Error(err))
 		a.close(c, ProtocolViolation) // as nats-server: a CONNECT that does not decode is a protocol violation
@@ -244,7 +252,7 @@ func (a *client) connect(c actor.Context, op *connectOp) {
 	}
 	a.connected = true
 	armExpiry(c, &a.authTimer, id)
-	a.verbose = ci.Verbose
+	a.verbose, a.ci = ci.Verbose, &ci
 	a.setPerms(id.Perms)
 	a.creds = creds
 	a.ep.SetFlags(ci.Echo, headers)

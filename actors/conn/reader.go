@@ -112,7 +112,8 @@ func newReader(a *client, root *actor.RootContext, self *actor.PID) *reader {
 	opts := a.env.Opts
 	limits := a.env.ClientLimits.load()
 	r := &reader{readerCore: newReaderCore(&a.base, root, self, protocol.ClientMode, *limits),
-		perms: &a.perms, gatewayReplies: len(opts.LeafNode.Remotes) > 0}
+		perms: &a.perms, gatewayReplies: len(opts.LeafNode.Remotes) > 0,
+		verbose: true, pedantic: true} // nats-server's defaults until CONNECT
 	r.live, r.limits = a.env.ClientLimits, limits
 	return r
 }
@@ -378,13 +379,13 @@ func (r *reader) Pub(subject, reply []byte, hdrLen int, msg []byte) error {
 	if !r.mayPublish(subject, reply) {
 		return nil
 	}
+	if r.verbose {
+		r.queue(okLine) // before the message's own deliveries, as nats-server
+	}
 	r.ep.InMsgs.Add(1)
 	r.ep.InBytes.Add(int64(len(msg)))
 	if r.pub.Publish(subject, reply, hdrLen, msg) == 0 && len(reply) > 0 && r.noResponders {
 		r.pub.NoResponders(subject, reply)
-	}
-	if r.verbose {
-		r.queue(okLine)
 	}
 	return nil
 }
