@@ -376,3 +376,62 @@ func TestLeafWireWriteDeadline(t *testing.T) {
 	}()
 	waitClosedLeaf(t, s, "Slow Consumer (Write Deadline)", 15*time.Second)
 }
+
+// TestLeafWireMaxSubscriptions: a leaf's LS+ count against
+// max_subscriptions like a client's SUBs: past the limit each gets
+// "-ERR 'maximum subscriptions exceeded'", is not added, and the link
+// stays, on both hubs; a soliciting leaf with the limit learns only part of
+// a hub's interest, as a nats-server leaf does.
+func TestLeafWireMaxSubscriptions(t *testing.T) {
+	both(t, hubConf+"max_subscriptions: 3\n", func(t *testing.T, s *target) {
+		r := dialLeafRaw(t, s)
+		r.leafHandshake(leafConnect)
+		r.expectOpen()
+		r.send("LS+ a1\r\nLS+ a2\r\nLS+ a3\r\nLS+ a4\r\nLS+ a5\r\n")
+		n := 0
+		for _, l := range r.expectOpen() {
+			if l == "-ERR 'maximum subscriptions exceeded'" {
+				n++
+			}
+		}
+		if n == 0 || !s.hasInterest(t, "a1") || s.hasInterest(t, "a5") {
+			t.Fatalf("%d -ERRs; interest a1 %v, a5 %v", n, s.hasInterest(t, "a1"), s.hasInterest(t, "a5"))
+		}
+	})
+	start := map[string]func(testing.TB, string) *target{"leafhub": startLeafhub, "nats-server": startNATS}
+	for _, kind := range []string{"leafhub", "nats-server"} {
+		t.Run("leaf="+kind, func(t *testing.T) {
+			hub := startNATS(t, hubConf)
+			hc := connect(t, hub.url)
+			for i := 1; i <= 5; i++ {
+				_, _ = hc.SubscribeSync(fmt.Sprintf("h%d", i))
+			}
+			_ = hc.Flush()
+			leaf := start[kind](t, leafConf("LEAF", hub.leafPort(t), "")+"max_subscriptions: 3\n")
+			waitLeafs(t, hub, 1)
+			known := func() int {
+				n := 0
+				for i := 1; i <= 5; i++ {
+					if leaf.hasInterest(t, fmt.Sprintf("h%d", i)) {
+						n++
+					}
+				}
+				return n
+			}
+			// The dump arrived: the link holds its three (the hub's dump
+			// also carries $LDS. and system subjects); the rest stays out.
+			eventually(t, 5*time.Second, func() error {
+				if v := leafViews(t, leaf, false); len(v) != 1 || v[0].numSubs != 3 {
+					return fmt.Errorf("leaf link %+v, want 3 subscriptions", v)
+				}
+				return nil
+			})
+			throughout(t, 300*time.Millisecond, func() error {
+				if n := known(); n >= 5 {
+					return fmt.Errorf("the leaf knows all %d of the hub's subjects despite max_subscriptions: 3", n)
+				}
+				return nil
+			})
+		})
+	}
+}
