@@ -50,6 +50,12 @@ func (p *Parser) control(line []byte, h Handler) error {
 		case 2:
 			return h.LUnsub(args[0], args[1])
 		}
+		if len(args) > 2 {
+			// nats-server looks the whole argument up as a subscription
+			// key; with a third field it names none, so the LS- is a no-op
+			// and the link stays.
+			return nil
+		}
 	}
 	return newParseError(ErrBadArgs, p.op, line)
 }

@@ -435,3 +435,21 @@ func TestLeafWireMaxSubscriptions(t *testing.T) {
 		})
 	}
 }
+
+// TestLeafWireLSMinusExtraArgs: an LS- with a third field (a weight, as an
+// LS+ carries) names no subscription in nats-server: it is ignored, the
+// link and the interest stay, on both hubs.
+func TestLeafWireLSMinusExtraArgs(t *testing.T) {
+	both(t, hubConf, func(t *testing.T, s *target) {
+		r := dialLeafRaw(t, s)
+		r.leafHandshake(leafConnect)
+		r.send("LS+ foo q 2\r\n")
+		r.expectOpen()
+		waitInterest(t, s, "foo", true)
+		r.send("LS- foo q 2\r\n")
+		r.expectOpen()
+		if !s.hasInterest(t, "foo") {
+			t.Fatal("an LS- with a weight removed the interest")
+		}
+	})
+}
