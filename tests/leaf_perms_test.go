@@ -351,3 +351,38 @@ leafnodes { listen: 127.0.0.1:%d }
 		})
 	}
 }
+
+// TestLeafDenyImportsUp: on a soliciting leaf, the subscribe deny list
+// (deny_imports, or the hub's import deny for the leaf's user) also keeps
+// messages from going up once the hub's interest is a wildcard or queue
+// subscription that collides with it, as nats-server's deny filter does:
+// with a hub subscriber on ">", a leaf publish to private.a stays on the
+// leaf; leafhub and nats-server as the leaf.
+func TestLeafDenyImportsUp(t *testing.T) {
+	start := map[string]func(testing.TB, string) *target{"leafhub": startLeafhub, "nats-server": startNATS}
+	for _, tc := range []struct{ name, hubUser, remote string }{
+		{"deny_imports", "", `, deny_imports: ["private.*"]`},
+		{"hub import deny", `permissions: {subscribe: {deny: "private.*"}}`, ""},
+	} {
+		for _, kind := range []string{"leafhub", "nats-server"} {
+			t.Run(tc.name+"/leaf="+kind, func(t *testing.T) {
+				port := freePort(t)
+				hub := startNATS(t, fmt.Sprintf("server_name: HUB\nauthorization { users [ {user: leafu, password: p, %s}, {user: cli, password: p} ] }\nleafnodes { listen: 127.0.0.1:%d }\n", tc.hubUser, port))
+				leaf := start[kind](t, fmt.Sprintf("server_name: EDGE\nleafnodes { reconnect: \"100ms\", remotes [ { url: \"nats://leafu:p@127.0.0.1:%d\"%s } ] }\n", port, tc.remote))
+				waitLeafs(t, hub, 1)
+				hc := connect(t, hub.url, nats.UserInfo("cli", "p"))
+				all, _ := hc.SubscribeSync(">")
+				_ = hc.Flush()
+				waitInterest(t, leaf, "anything", true)
+				lc := connect(t, leaf.url)
+				_ = lc.Publish("private.a", nil)
+				_ = lc.Publish("ok", nil)
+				_ = lc.Flush()
+				m, err := all.NextMsg(5 * time.Second)
+				if err != nil || m.Subject != "ok" {
+					t.Fatalf("the hub's > subscriber got %v %v first, want only ok", m, err)
+				}
+			})
+		}
+	}
+}

@@ -757,6 +757,7 @@ func (l *leaf) lsub(c actor.Context, op *lsubOp, ch *change) bool {
 		}
 		return true
 	}
+	l.perms.armDenyUp(op.subject, op.queue)
 	if max := l.env.Opts.MaxSubs; max > 0 && len(l.keys) >= max {
 		// As nats-server: a leaf's LS+ count against max_subscriptions
 		// like a client's SUBs, in both roles; the link stays.

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/leafhub/leafhub/actors/auth"
 	"github.com/leafhub/leafhub/config"
@@ -10,7 +11,8 @@ import (
 
 // leafPerms are the three permission questions of a leaf connection (spec
 // 12): may we deliver a subject to the peer, may we announce interest in it,
-// may we accept a message on it from the peer. Immutable; a change of
+// may we accept a message on it from the peer. Immutable (but for the
+// denyUp filter); a change of
 // permissions builds a new one.
 type leafPerms struct {
 	user    *auth.Perms // nil: no limits
@@ -27,6 +29,12 @@ type leafPerms struct {
 	// on a solicited one. Plain entries only (a "subject queue" entry does
 	// not apply to plain interest); subAllow nil allows everything.
 	subAllow, subDeny []string
+	// denyUp: on a solicited link, messages whose subject the subscribe
+	// deny list names are no longer sent up. nats-server arms this filter
+	// once the hub sends a wildcard or queue LS+ that collides with a deny
+	// entry (until then a literal LS+ gets its messages). Set by the actor,
+	// read by publishers.
+	denyUp atomic.Bool
 }
 
 // jsDenies are the subjects a server without JetStream denies on its leaf
@@ -78,7 +86,25 @@ func (p *leafPerms) deliver(subject string) bool {
 	if p.accepted {
 		return p.user.CanSubscribe(subject, "")
 	}
+	if p.denyUp.Load() && matchAny(p.subDeny, subject) {
+		return false
+	}
 	return p.user.CanPublish(subject)
+}
+
+// armDenyUp arms the solicited link's deny filter when the hub's LS+ is a
+// wildcard or queue subscription that collides with a subscribe deny entry,
+// as nats-server loads its deny filter.
+func (p *leafPerms) armDenyUp(subject, queue string) {
+	if p.accepted || p.denyUp.Load() || (queue == "" && protocol.IsLiteral(subject)) {
+		return
+	}
+	for _, d := range p.subDeny {
+		if protocol.SubjectsCollide(d, subject) {
+			p.denyUp.Store(true)
+			return
+		}
+	}
 }
 
 // announce: may interest in subject be announced to the peer. As
