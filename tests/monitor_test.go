@@ -703,21 +703,29 @@ func TestConnzQueryMatchesNATS(t *testing.T) {
 		x1.expectOpen()
 		connectAs(x3, "b", "p", "x3")
 		x3.expectOpen()
+		// Each close is listed before the next one starts, so the servers'
+		// stop times are in this order (sort=stop) whatever the load.
+		closedN := func(n int) {
+			t.Helper()
+			eventually(t, 5*time.Second, func() error {
+				var z struct {
+					Total int `json:"total"`
+				}
+				getJSON(t, s.monitor+"/connz?state=closed", &z)
+				if z.Total != n {
+					return fmt.Errorf("%d closed connections, want %d", z.Total, n)
+				}
+				return nil
+			})
+		}
 		connectAs(x2, "a", "wrong", "x2")
 		x2.expectClosed(5 * time.Second)
+		closedN(1)
 		x3.send("BOGUS\r\n")
 		x3.expectClosed(5 * time.Second)
+		closedN(2)
 		x1.c.Close()
-		eventually(t, 5*time.Second, func() error {
-			var z struct {
-				Total int `json:"total"`
-			}
-			getJSON(t, s.monitor+"/connz?state=closed", &z)
-			if z.Total != 3 {
-				return fmt.Errorf("%d closed connections", z.Total)
-			}
-			return nil
-		})
+		closedN(3)
 		for _, q := range queries[closing:] {
 			run(q)
 		}
