@@ -568,14 +568,9 @@ func TestProfPort(t *testing.T) {
 		if addr == nil {
 			t.Fatal("no profiling listener")
 		}
-		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/goroutine?debug=1", addr))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 || !strings.Contains(string(body), "goroutine profile:") {
-			t.Fatalf("goroutine profile: %d %.200q", resp.StatusCode, body)
+		code, _, body := httpGet(t, fmt.Sprintf("http://%s/debug/pprof/goroutine?debug=1", addr))
+		if code != 200 || !strings.Contains(body, "goroutine profile:") {
+			t.Fatalf("goroutine profile: %d %.200q", code, body)
 		}
 	})
 }
@@ -961,16 +956,8 @@ func TestVarzConfigLoadTimeAndDigest(t *testing.T) {
 // scrape returns /metrics of a server with a monitoring port.
 func scrape(t testing.TB, s *target) string {
 	t.Helper()
-	resp, err := http.Get(s.monitor + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	_, _, b := httpGet(t, s.monitor+"/metrics")
+	return b
 }
 
 // seriesLabels maps each metric name in a Prometheus text answer to the
